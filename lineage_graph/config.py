@@ -221,12 +221,23 @@ class MlmdReaderSettings(BaseSettings):
     #: ``FailedPreconditionError``: it waited for ever (until Ctrl-C).
     start_timeout_s: float = Field(default=300.0, gt=0, le=MAX_WAIT_S)
     #: How long a reply the reading child has begun may go without a new byte (s). A call may
-    #: read for hours before its reply's first byte (a big MLMD store), never bounded; but the
+    #: read for hours before its reply's first byte (a big MLMD store: ``reply_timeout_s``
+    #: bounds that, not set by default); but the
     #: child writes a reply it has made whole, so once it has begun the rest follows at once.
     #: Past it (the child stalled part way through, or bytes something else wrote that look
     #: like a reply's head), the child is killed and the import fails with
     #: ``FailedPreconditionError``: it waited for ever (until Ctrl-C).
     stall_timeout_s: float = Field(default=300.0, gt=0, le=MAX_WAIT_S)
+    #: How long the MLMD store may give no reply before a notice says so (s), once per
+    #: reading child (a ``warnings.warn``: ``warning: ...`` on the command's stderr). A MySQL
+    #: table another session has locked (``LOCK TABLES``, a long ``ALTER TABLE``) keeps a
+    #: read waiting up to the server's ``lock_wait_timeout`` (a day on MariaDB, a year on
+    #: MySQL): the import waited with no word.
+    quiet_notice_s: float = Field(default=30.0, gt=0, le=MAX_WAIT_S)
+    #: How long a call may go before its reply's first byte (s); not set (the default): for
+    #: ever, as a big MLMD store may be read for hours. Past it, the child is killed and the
+    #: import fails with ``FailedPreconditionError``, nothing written.
+    reply_timeout_s: float | None = Field(default=None, gt=0, le=MAX_WAIT_S)
 
 
 class Neo4jSettings(_UrlsRedacted):

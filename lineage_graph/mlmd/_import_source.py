@@ -117,12 +117,19 @@ def _read_only_config(source: Any, pb: Any) -> Any:
     return config
 
 
-def _open(source: Any, *, older_ok: bool = False, upgrade: bool = False) -> tuple[Any, Any]:
+def _open(
+    source: Any, *, older_ok: bool = False, upgrade: bool = False, child: bool = False
+) -> tuple[Any, Any]:
     """``(MetadataStore, ConnectionConfig)`` for a SQLite path or a ``ConnectionConfig``.
 
     ``older_ok``: a SQLite file of an older MLMD schema gives ``(None, config)`` (its copy is
     migrated: :func:`_as_of_now`). ``upgrade``: open read-write and migrate an older schema
-    (only ever for that copy)."""
+    (only ever for that copy). ``child``: a MySQL store is opened in a reading child
+    (:class:`SourceReader`, returned in the MetadataStore's place; the caller closes it), not
+    in this process: ml_metadata's opening reads every MLMD table, and waits in MySQL for one
+    another session has locked (``LOCK TABLES``: up to the server's ``lock_wait_timeout``, a
+    day on MariaDB) deaf to Ctrl-C and with no word; a child's wait is said, can be bounded,
+    and stops at Ctrl-C."""
     try:
         from ml_metadata.metadata_store import metadata_store
         from ml_metadata.proto import metadata_store_pb2
@@ -138,6 +145,15 @@ def _open(source: Any, *, older_ok: bool = False, upgrade: bool = False) -> tupl
         silent = _mysql_silent(config.mysql)
         if silent:  # ml_metadata would wait for its greeting for ever
             raise FailedPreconditionError(f"cannot open the MLMD store: {silent}")
+        if child:
+            try:
+                return SourceReader(config), config
+            except FailedPreconditionError as exc:
+                if _MYSQL_FAILED in str(exc):
+                    raise FailedPreconditionError(
+                        f"cannot open the MLMD store: {_mysql_failure(config.mysql)}"
+                    ) from None
+                raise
     try:
         return metadata_store.MetadataStore(config, enable_upgrade_migration=upgrade), config
     except Exception as exc:  # ml_metadata raises its own StatusError tree or RuntimeError
@@ -345,8 +361,12 @@ class _Reads:
 
 
 @contextlib.contextmanager
-def _reading(config: Any) -> Iterator[SourceReader]:
-    """ml_metadata on ``config`` in a child process (:mod:`._reader`), ended afterwards."""
+def _reading(config: Any, opened: Any = None) -> Iterator[SourceReader]:
+    """ml_metadata on ``config`` in a child process (:mod:`._reader`), ended afterwards:
+    ``opened`` where it is one already (:func:`_open` with ``child``; its opener ends it)."""
+    if isinstance(opened, SourceReader):
+        yield opened
+        return
     reader = SourceReader(config)
     try:
         yield reader

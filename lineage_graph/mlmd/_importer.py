@@ -78,6 +78,7 @@ from ._import_snapshot import _as_of_now
 from ._import_snapshot import _Snapshot as _Snapshot
 from ._import_source import _open, _reading, _Reads, _source_key
 from ._import_twins import _Twins
+from ._reader import SourceReader
 
 if TYPE_CHECKING:
     from ..backends import Staging
@@ -136,7 +137,9 @@ def open_mlmd(source: Any) -> Any:
 
 def check_source(source: Any) -> None:
     """Raise what :func:`import_mlmd` would for a source it cannot open (nothing written)."""
-    _open(source, older_ok=True)
+    mlmd, _ = _open(source, older_ok=True, child=True)
+    if isinstance(mlmd, SourceReader):  # (a MySQL store, opened in a reading child)
+        mlmd.close()
 
 
 def _stopped_midway(exc: EngineUnavailableError) -> EngineUnavailableError:
@@ -497,14 +500,28 @@ def import_mlmd(
         raise InvalidArgumentError(f"merge is True or False, got {merge!r}")
     if progress is not None and not callable(progress):  # a TypeError midway, after writes
         raise InvalidArgumentError(f"progress is a callable or None, got {progress!r:.80}")
-    mlmd, config = _open(source, older_ok=True)  # (an older schema: its copy is migrated)
+    # (an older schema: its copy is migrated; MySQL: opened in the child that reads it)
+    mlmd, config = _open(source, older_ok=True, child=True)
+    try:
+        return _import(mlmd, config, store, progress, merge)
+    finally:
+        if isinstance(mlmd, SourceReader):
+            mlmd.close()
+
+
+def _import(
+    mlmd: Any, config: Any, store: LineageStore, progress: Progress | None, merge: bool
+) -> ImportReport:
+    """:func:`import_mlmd` from the MLMD store ``mlmd`` opened on ``config``."""
     key = _source_key(config)
     importer = _Importer(_Reads(mlmd), store, progress, merge, key)  # refuses before a write
     claim = _Claim(store, key)
     try:
         claim.take()
         try:
-            with _as_of_now(mlmd, config) as now, _reading(now.config) as reader:
+            with _as_of_now(mlmd, config) as now, _reading(now.config, mlmd) as reader:
+                # (what Ctrl-C, or a call not answered in time, leaves: said as the wait is)
+                reader.writes_made = lambda: importer.writing
                 importer.mlmd = _Reads(reader)
                 importer.snapshot = now.path
                 importer.claim = claim

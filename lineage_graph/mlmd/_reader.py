@@ -17,8 +17,12 @@ that then ends within ``_ENDED_WAIT_S``: told by why it ended, the bytes named a
 that says nothing for ``LINEAGE_GRAPH_MLMD_START_TIMEOUT_S`` (it hangs as it starts) is
 FailedPreconditionError saying so, killed. A reply begun (its first byte on the pipe) that
 goes ``LINEAGE_GRAPH_MLMD_STALL_TIMEOUT_S`` without a new byte is FailedPreconditionError, the
-child killed: it writes a reply it has made whole, so the rest follows at once (a call is
-never bounded before its reply begins: reading a big store may take hours). No
+child killed: it writes a reply it has made whole, so the rest follows at once. A call is not
+bounded before its reply begins (reading a big store may take hours) unless
+``LINEAGE_GRAPH_MLMD_REPLY_TIMEOUT_S`` is set: past it, FailedPreconditionError, the child
+killed; one not answered for ``LINEAGE_GRAPH_MLMD_QUIET_NOTICE_S`` is said (a
+:class:`SourceWaitWarning`, once a reader): a MySQL table another session has locked kept the
+import waiting up to the server's ``lock_wait_timeout`` (a day on MariaDB) with no word. No
 temporary file for what it says (no writable ``TMPDIR``) is :class:`ConfigurationError`, as no
 directory for the embedded engine's socket is. The child (``python -P -m
 lineage_graph.mlmd._reader``, run by the Python that :mod:`multiprocessing` starts its children
@@ -46,12 +50,14 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
 from ..exceptions import ConfigurationError, FailedPreconditionError
 
-__all__ = ["ReaderError", "SourceReader"]
+__all__ = ["ReaderError", "SourceReader", "SourceWaitWarning"]
 
 #: A message's head: a mark (what no stray bytes on the pipe are likely to start with), then
 #: the length of the pickle that follows.
@@ -71,6 +77,15 @@ class _Nonsense(Exception):
 
 class _Stalled(Exception):
     """A message begun on the pipe went ``stall_timeout_s`` without a new byte."""
+
+
+class _Unanswered(Exception):
+    """A call went ``reply_timeout_s`` without its reply's first byte."""
+
+
+class SourceWaitWarning(RuntimeWarning):
+    """The MLMD store has not answered a call for ``quiet_notice_s`` (a table another session
+    has locked, say): said as the import waits, which it keeps doing."""
 
 
 def _send(out: IO[bytes], value: Any) -> None:
@@ -220,6 +235,35 @@ def _python() -> str | bytes:
     return multiprocessing.spawn.get_executable() or sys.executable
 
 
+#: Why a call may go long unanswered, as the notice and the error past the bound say it.
+_WHY_QUIET = (
+    "a table another session has locked (LOCK TABLES, a long ALTER TABLE) keeps a MySQL read "
+    "waiting up to the server's lock_wait_timeout (a day by default on MariaDB, a year on "
+    "MySQL), and a big store's read may take this long"
+)
+
+
+def _named(call: str) -> str:
+    """A call to the child as messages name it."""
+    return "its opening (ml_metadata reads its tables)" if call == "__open__" else f"{call}()"
+
+
+def _source_named(config: Any) -> str:
+    """Where the MLMD store ``config`` (a ``ConnectionConfig``) is, as messages name it after
+    "the MLMD store": a MySQL server's host and port (or socket) and database, never its
+    user or password; "" for another."""
+    try:
+        if config.HasField("mysql"):
+            mysql = config.mysql
+            where = (
+                f"socket {mysql.socket}" if mysql.socket else f"{mysql.host}:{mysql.port or 3306}"
+            )
+            return f" (the MySQL server at {where}, database {mysql.database!r})"
+    except (AttributeError, ValueError):  # (no ConnectionConfig: a test's stand-in)
+        pass
+    return ""
+
+
 #: A line telling an exception that ended a Python process (unindented, after a traceback):
 #: ``ModuleNotFoundError: No module named 'x'``, ``pkg.errors.Broken: ...``.
 _RAISED = re.compile(r"[A-Za-z_][\w.]*: \S.*")
@@ -242,12 +286,18 @@ class SourceReader:
         *,
         start_timeout_s: float | None = None,
         stall_timeout_s: float | None = None,
+        quiet_notice_s: float | None = None,
+        reply_timeout_s: float | None = None,
     ) -> None:
         """``start_timeout_s``: how long the child is given to say it started (not given:
         ``LINEAGE_GRAPH_MLMD_START_TIMEOUT_S``, 300 s); ``stall_timeout_s``: how long a reply
         it has begun may go without a new byte (not given:
-        ``LINEAGE_GRAPH_MLMD_STALL_TIMEOUT_S``, 300 s)."""
-        if start_timeout_s is None or stall_timeout_s is None:
+        ``LINEAGE_GRAPH_MLMD_STALL_TIMEOUT_S``, 300 s); ``quiet_notice_s``: how long a call
+        may go without its reply's first byte before a :class:`SourceWaitWarning` says so,
+        once (not given: ``LINEAGE_GRAPH_MLMD_QUIET_NOTICE_S``, 30 s); ``reply_timeout_s``:
+        how long it may go so at most (not given: ``LINEAGE_GRAPH_MLMD_REPLY_TIMEOUT_S``, not
+        set by default: for ever; ``math.inf``: for ever)."""
+        if None in (start_timeout_s, stall_timeout_s, quiet_notice_s, reply_timeout_s):
             from ..backends import settings_of
             from ..config import MlmdReaderSettings
 
@@ -256,8 +306,23 @@ class SourceReader:
                 start_timeout_s = settings.start_timeout_s
             if stall_timeout_s is None:
                 stall_timeout_s = settings.stall_timeout_s
-        self._start_timeout_s = start_timeout_s
-        self._stall_timeout_s = stall_timeout_s
+            if quiet_notice_s is None:
+                quiet_notice_s = settings.quiet_notice_s
+            if reply_timeout_s is None:
+                reply_timeout_s = settings.reply_timeout_s
+        assert start_timeout_s is not None and stall_timeout_s is not None
+        assert quiet_notice_s is not None
+        self._start_timeout_s: float = start_timeout_s
+        self._stall_timeout_s: float = stall_timeout_s
+        self._quiet_notice_s: float = quiet_notice_s
+        self._reply_timeout_s: float = math.inf if reply_timeout_s is None else reply_timeout_s
+        #: Where the store read is, as messages name it (never its password)
+        self._source = _source_named(config)
+        #: Whether the import has begun to write into its target (what Ctrl-C, or a call
+        #: unanswered past ``reply_timeout_s``, leaves there): set by the importer
+        self.writes_made: Callable[[], bool] = lambda: False
+        #: Whether the notice of a call not answered was said (once a reader)
+        self._noticed = False
         # a file, not a pipe, which the child could fill and block on; closed by close()
         try:
             self._log = tempfile.TemporaryFile()  # noqa: SIM115
@@ -385,9 +450,27 @@ class SourceReader:
         self._busy = True
         try:
             _send(self._child.stdin, (name, args, kwargs))
+            self._await_reply(name)
             reply = _reply(self._replies.fileno(), self._stall_timeout_s)
         except (OSError, EOFError):
             raise self._died() from None
+        except _Unanswered:
+            if self._child.poll() is not None:  # (it died; something it started holds the pipe)
+                raise self._died() from None
+            self._child.kill()
+            self._child.wait()
+            left = (
+                "the batches the import wrote stay, each whole (an import again with --merge, "
+                "merge=True, completes it)"
+                if self.writes_made()
+                else "nothing was imported"
+            )
+            raise FailedPreconditionError(
+                f"cannot {'open' if name == '__open__' else 'read'} the MLMD store"
+                f"{self._source}: it has not answered {_named(name)} "
+                f"within {self._reply_timeout_s:g} s (LINEAGE_GRAPH_MLMD_REPLY_TIMEOUT_S sets "
+                f"how long): {_WHY_QUIET}; the process reading it was killed, {left}"
+            ) from None
         except _Stalled:
             if self._child.poll() is not None:  # (it died; something it started holds the pipe)
                 raise self._died() from None
@@ -415,6 +498,41 @@ class SourceReader:
         if reply[0] == "error":
             raise ReaderError(reply[1], reply[2])
         return reply[1]
+
+    def _await_reply(self, name: str) -> None:
+        """Wait for the first byte of the reply to ``name`` (or the pipe's end): past
+        ``quiet_notice_s`` a :class:`SourceWaitWarning` says the store has not answered (once
+        a reader: a store that keeps a read waiting, a lock held, does so for the calls after
+        too, and the notice said the import keeps waiting), past ``reply_timeout_s``
+        _Unanswered. Ctrl-C stops the wait (this process waits in ``poll``, not in
+        ml_metadata)."""
+        assert self._replies is not None
+        poller = select.poll()
+        poller.register(self._replies.fileno(), select.POLLIN)
+        began = time.monotonic()
+        notice_s = self._quiet_notice_s
+        if not self._noticed and notice_s < self._reply_timeout_s:
+            if _readable(poller, notice_s):
+                return
+            self._noticed = True
+            left = (
+                "stops it; the batches it wrote stay, each whole (an import again with "
+                "--merge, merge=True, completes it)"
+                if self.writes_made()
+                else "stops it with nothing written"
+            )
+            warnings.warn(
+                f"the MLMD store{self._source} has not answered {_named(name)} for "
+                f"{notice_s:g} s: "
+                f"{_WHY_QUIET}; the import keeps waiting "
+                "(LINEAGE_GRAPH_MLMD_REPLY_TIMEOUT_S bounds the wait); Ctrl-C " + left,
+                SourceWaitWarning,
+                stacklevel=4,
+            )
+        if math.isinf(self._reply_timeout_s):
+            return  # (the read blocks for its first byte)
+        if not _readable(poller, self._reply_timeout_s - (time.monotonic() - began)):
+            raise _Unanswered
 
     def _died(self) -> FailedPreconditionError:
         assert self._child is not None

@@ -4,12 +4,15 @@ temporary directory, on a loopback port and a unix socket, and stops it at the e
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
+import select
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,9 +25,12 @@ pytest.importorskip("ml_metadata")
 from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2 as pb
 
-from lineage_graph import FailedPreconditionError, LineageStore, NodeKind
+from lineage_graph import Artifact, ArtifactType, FailedPreconditionError, LineageStore, NodeKind
 from lineage_graph.mlmd import MetadataStore
 from lineage_graph.mlmd._importer import import_mlmd
+
+from .test_import import snapshot
+from .test_import_hostile import _reader_children
 
 SERVER = shutil.which("mariadbd") or (
     "/usr/sbin/mariadbd" if os.path.exists("/usr/sbin/mariadbd") else None
@@ -251,3 +257,224 @@ def test_a_row_ml_metadata_aborts_on_is_a_typed_error_and_the_store_closes(
     assert "ml_metadata died reading it (killed by SIGABRT: " in str(caught.value)
     assert "SimpleAtob" in str(caught.value)
     assert PASSWORD not in str(caught.value)
+
+
+def _mlmd_with_artifacts(mysql: dict[str, Any], database: str) -> Any:
+    """A new MLMD database of 5 artifacts, written by ml_metadata: its config."""
+    config = _config(mysql, database, skip_db_creation=False)
+    source = metadata_store.MetadataStore(config)
+    at = source.put_artifact_type(pb.ArtifactType(name="D"))
+    source.put_artifacts([pb.Artifact(type_id=at, uri=f"/a{i}") for i in range(5)])
+    return _config(mysql, database)
+
+
+def _line_within(stream: Any, timeout_s: float) -> str:
+    """The next line of ``stream`` (a pipe), awaited ``timeout_s`` at most ("" where it ends
+    or none comes: the caller's assertion tells)."""
+    ready, _, _ = select.select([stream], [], [], timeout_s)
+    return stream.readline() if ready else ""
+
+
+@contextlib.contextmanager
+def _locked(mysql: dict[str, Any], database: str, table: str) -> Iterator[None]:
+    """Another session (the ``mariadb`` client) holding ``LOCK TABLES table WRITE`` on
+    ``database`` until the block ends: the client is then ended, which releases the lock."""
+    assert CLIENT
+    holder = subprocess.Popen(
+        [
+            CLIENT,
+            "-h127.0.0.1",
+            f"-P{mysql['port']}",
+            "-uu",
+            f"-p{PASSWORD}",
+            "-N",
+            "--unbuffered",
+            database,
+            "-e",
+            f"LOCK TABLES {table} WRITE; SELECT 'locked'; SELECT SLEEP(600)",
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        said = _line_within(holder.stdout, 60)
+        assert said.strip() == "locked", said
+        yield
+    finally:
+        holder.kill()
+        holder.wait(timeout=60)
+        assert holder.stdout is not None
+        holder.stdout.close()
+
+
+def _cli_env(tmp_path: Path, **settings: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "HOME": str(tmp_path),
+        "LINEAGE_GRAPH_STORE": str(tmp_path / "unused"),
+        **settings,
+    }
+
+
+def _source_url(mysql: dict[str, Any], database: str) -> str:
+    return f"mysql://u:{PASSWORD}@127.0.0.1:{mysql['port']}/{database}"
+
+
+def test_a_read_waiting_on_a_locked_table_is_said_and_bounded(
+    mysql: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A table of the MLMD store locked by another session (LOCK TABLES ... WRITE): the import
+    waited in MySQL, up to the server's lock_wait_timeout (a day on MariaDB), with no word,
+    and deaf to Ctrl-C (ml_metadata opened the store in the importing process). A notice says
+    the wait after LINEAGE_GRAPH_MLMD_QUIET_NOTICE_S, and LINEAGE_GRAPH_MLMD_REPLY_TIMEOUT_S
+    bounds it: FailedPreconditionError (exit 5), the reading child killed, the target as it
+    was (a merge into a store holding a node of its own)."""
+    _mlmd_with_artifacts(mysql, "mlmd_locked")
+    target = tmp_path / "store"
+    with LineageStore.open(target) as store:
+        store.put_artifact_type(ArtifactType(name="Own"))
+        store.put_artifacts([Artifact(type="Own", uri="/own")])
+        before = snapshot(store)
+    env = _cli_env(
+        tmp_path,
+        LINEAGE_GRAPH_MLMD_QUIET_NOTICE_S="1",
+        LINEAGE_GRAPH_MLMD_REPLY_TIMEOUT_S="3",
+    )
+    command = [sys.executable, "-m", "lineage_graph.cli", "import-mlmd"]
+    with _locked(mysql, "mlmd_locked", "Artifact"):
+        result = subprocess.run(
+            [*command, _source_url(mysql, "mlmd_locked"), "--store", str(target), "--merge"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+            check=False,
+        )
+        told = " ".join(result.stderr.split())
+        assert result.returncode == 5, told
+        where = f"the MLMD store (the MySQL server at 127.0.0.1:{mysql['port']}, database"
+        assert f"warning: {where} 'mlmd_locked') has not answered " in told, told
+        assert " for 1 s: a table another session has locked (LOCK TABLES" in told, told
+        assert "up to the server's lock_wait_timeout" in told, told
+        assert "the import keeps waiting" in told, told
+        assert "Ctrl-C stops it with nothing written" in told, told
+        # (ml_metadata's opening reads every MLMD table: it waits there)
+        assert "error: cannot open the MLMD store (the MySQL server at " in told, told
+        assert "it has not answered its opening (ml_metadata reads its tables)" in told, told
+        assert "within 3 s (LINEAGE_GRAPH_MLMD_REPLY_TIMEOUT_S" in told, told
+        assert told.endswith("the process reading it was killed, nothing was imported"), told
+        assert PASSWORD not in told
+        assert told.count("warning:") == 1, told
+
+        # the library: the notice a SourceWaitWarning, the bound FailedPreconditionError
+        from lineage_graph.mlmd._reader import SourceWaitWarning
+
+        monkeypatch.setenv("LINEAGE_GRAPH_MLMD_QUIET_NOTICE_S", "1")
+        monkeypatch.setenv("LINEAGE_GRAPH_MLMD_REPLY_TIMEOUT_S", "3")
+        with (
+            LineageStore.open(target) as store,
+            pytest.warns(SourceWaitWarning, match="has not answered"),
+            pytest.raises(FailedPreconditionError, match="within 3 s"),
+        ):
+            import_mlmd(_config(mysql, "mlmd_locked"), store, merge=True)
+        assert not _reader_children()
+    with LineageStore.open(target) as store:
+        assert snapshot(store) == before
+
+
+def test_an_import_waiting_on_a_lock_goes_on_once_it_is_released(
+    mysql: dict[str, Any], tmp_path: Path
+) -> None:
+    """No bound set (the default): the import said it waits, and once the other session
+    releases its lock it completes as any import."""
+    _mlmd_with_artifacts(mysql, "mlmd_released")
+    env = _cli_env(tmp_path, LINEAGE_GRAPH_MLMD_QUIET_NOTICE_S="1")
+    env.pop("LINEAGE_GRAPH_MLMD_REPLY_TIMEOUT_S", None)
+    target = tmp_path / "store"
+    command = [sys.executable, "-m", "lineage_graph.cli", "import-mlmd", "--json"]
+    importer = None
+    try:
+        with _locked(mysql, "mlmd_released", "Artifact"):
+            importer = subprocess.Popen(
+                [*command, _source_url(mysql, "mlmd_released"), "--store", str(target)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
+            )
+            notice = _line_within(importer.stderr, 60)
+            assert notice.startswith("warning: the MLMD store"), notice
+            assert importer.poll() is None  # still waiting, as it said
+        out, err = importer.communicate(timeout=120)
+    finally:
+        if importer is not None and importer.poll() is None:
+            importer.kill()
+            importer.wait(timeout=60)
+    assert importer.returncode == 0, err
+    assert '"artifacts": 5' in out, out
+    with LineageStore.open(target) as store:
+        assert sorted(a.uri or "" for a in store.get_artifacts()) == [f"/a{i}" for i in range(5)]
+
+
+def test_ctrl_c_stops_an_import_waiting_on_a_lock(mysql: dict[str, Any], tmp_path: Path) -> None:
+    """Ctrl-C (SIGINT) as the import waits on a locked table, as its notice says: it was not
+    heard until the lock was released (ml_metadata opened the store in the importing process,
+    waiting in MySQL); the import stops at once (exit 130), the store as it was."""
+    _mlmd_with_artifacts(mysql, "mlmd_interrupted")
+    target = tmp_path / "store"
+    with LineageStore.open(target) as store:
+        store.put_artifact_type(ArtifactType(name="Own"))
+        store.put_artifacts([Artifact(type="Own", uri="/own")])
+        before = snapshot(store)
+    env = _cli_env(tmp_path, LINEAGE_GRAPH_MLMD_QUIET_NOTICE_S="1")
+    env.pop("LINEAGE_GRAPH_MLMD_REPLY_TIMEOUT_S", None)
+    source = _source_url(mysql, "mlmd_interrupted")
+    command = [sys.executable, "-m", "lineage_graph.cli", "import-mlmd", source, "--merge"]
+    importer = None
+    with _locked(mysql, "mlmd_interrupted", "Artifact"):
+        try:
+            importer = subprocess.Popen(
+                [*command, "--store", str(target)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
+            )
+            notice = _line_within(importer.stderr, 60)
+            assert notice.startswith("warning: the MLMD store"), notice
+            importer.send_signal(signal.SIGINT)
+            _, err = importer.communicate(timeout=30)  # (the lock is still held)
+        finally:
+            if importer is not None and importer.poll() is None:
+                importer.kill()
+                importer.wait(timeout=60)
+        assert importer.returncode == 130, err
+        assert "interrupted" in err, err
+    with LineageStore.open(target) as store:
+        assert snapshot(store) == before
+
+
+def test_an_import_answered_in_time_says_no_notice(mysql: dict[str, Any], tmp_path: Path) -> None:
+    """Nothing locked: no notice, the import as ever (a bound set is not reached)."""
+    _mlmd_with_artifacts(mysql, "mlmd_quick")
+    env = _cli_env(
+        tmp_path,
+        LINEAGE_GRAPH_MLMD_QUIET_NOTICE_S="5",
+        LINEAGE_GRAPH_MLMD_REPLY_TIMEOUT_S="60",
+    )
+    command = [sys.executable, "-m", "lineage_graph.cli", "import-mlmd"]
+    result = subprocess.run(
+        [*command, _source_url(mysql, "mlmd_quick"), "--store", str(tmp_path / "store")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "", result.stderr
+    assert "artifacts" in result.stdout

@@ -430,7 +430,13 @@ def test_a_reader_that_hangs_as_it_starts_is_killed_and_told(
 
 
 @pytest.mark.parametrize(
-    "variable", ["LINEAGE_GRAPH_MLMD_START_TIMEOUT_S", "LINEAGE_GRAPH_MLMD_STALL_TIMEOUT_S"]
+    "variable",
+    [
+        "LINEAGE_GRAPH_MLMD_START_TIMEOUT_S",
+        "LINEAGE_GRAPH_MLMD_STALL_TIMEOUT_S",
+        "LINEAGE_GRAPH_MLMD_QUIET_NOTICE_S",
+        "LINEAGE_GRAPH_MLMD_REPLY_TIMEOUT_S",
+    ],
 )
 def test_a_bad_timeout_is_a_configuration_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str
