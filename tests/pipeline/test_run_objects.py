@@ -58,9 +58,15 @@ def test_a_copy_of_a_run_is_refused_and_the_run_goes_on(store: LineageStore) -> 
 # the run's to break (the traceback is the caller's). The step's own frame does not hold it.
 
 
+#: The runs alive before the test (kept by what earlier tests left: a context whose current
+#: run is one an interrupted completion did not reset), which are not the test's.
+_EARLIER: list[weakref.ref[Run]] = []
+
+
 @pytest.fixture
 def collector_off() -> Iterator[None]:
     gc.collect()  # (what earlier tests left to it)
+    _EARLIER[:] = [weakref.ref(o) for o in gc.get_objects() if isinstance(o, Run)]
     was = gc.isenabled()
     gc.disable()
     try:
@@ -71,7 +77,9 @@ def collector_off() -> Iterator[None]:
 
 
 def _runs_alive() -> int:
-    return sum(isinstance(o, Run) for o in gc.get_objects())
+    """The runs alive that this test made (not :data:`_EARLIER`'s)."""
+    earlier = {id(run) for run in (ref() for ref in _EARLIER) if run is not None}
+    return sum(isinstance(o, Run) and id(o) not in earlier for o in gc.get_objects())
 
 
 @pytest.mark.parametrize("where", ["memory", "directory"])
