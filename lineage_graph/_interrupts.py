@@ -93,9 +93,9 @@ def interrupts_kept() -> Iterator[None]:
     itself with SIGINT: a Ctrl-C landing in scipy's ``exec("from numpy import *")`` (under
     scikit-learn's import) said ``error: interrupted`` and the process then died by SIGINT, as
     if a second Ctrl-C had been left unhandled. The mark is cleared as the block ends (the
-    next ``exec`` of a string clears it first); a KeyboardInterrupt leaving the block sets it
-    again, as it should. The console script, ended by SystemExit through Python's own
-    ``Py_Exit``, never read the mark."""
+    next ``exec`` of a string clears it first); one that the CLI leaves unhandled after the
+    block (a second Ctrl-C) sets it again, as it should. The console script, ended by
+    SystemExit through Python's own ``Py_Exit``, never read the mark."""
     previous = sys.unraisablehook
 
     def keep(unraisable: Any) -> None:
