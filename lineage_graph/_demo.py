@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._interrupts import interrupt_held
 from .models import Artifact, Context
 from .pipeline import CacheHit
 
@@ -154,9 +155,16 @@ def _train(xs: Rows, ys: list[int], C: float, model_dir: Path) -> tuple[Any, Pat
     """Fit a model; returns it, the file it was saved to, and which library trained it."""
     model_dir.mkdir(parents=True, exist_ok=True)
     try:
-        linear: Any = importlib.import_module("sklearn.linear_model")
-        pipeline: Any = importlib.import_module("sklearn.pipeline")
-        preprocessing: Any = importlib.import_module("sklearn.preprocessing")
+        # A Ctrl-C is held through scikit-learn's import (half a second, its numpy and scipy
+        # with it) and delivered once it is done: landing in it, it was lost for good (1 run
+        # in about 100), the demo ran to its end (exit 0) and said nothing. Cython's module set-up
+        # (numpy.random's, registering its memoryview types with collections.abc) runs under a
+        # bare ``except: pass``, which took the KeyboardInterrupt (a second Ctrl-C is still
+        # raised where it lands, as in any hold).
+        with interrupt_held():
+            linear: Any = importlib.import_module("sklearn.linear_model")
+            pipeline: Any = importlib.import_module("sklearn.pipeline")
+            preprocessing: Any = importlib.import_module("sklearn.preprocessing")
     except ImportError:
         tiny = TinyLogisticRegression(C=C).fit(xs, ys)
         path = model_dir / f"model-C{C}.json"

@@ -7,11 +7,12 @@ from __future__ import annotations
 import _signal  # type: ignore[import-not-found]  # (no stub: see _getsignal)
 import contextlib
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
-__all__ = ["interrupt_held"]
+__all__ = ["interrupt_held", "interrupts_kept"]
 
 
 #: Marks the SIGINT handler of :func:`interrupt_held` (a nested hold is no second hold).
@@ -69,3 +70,60 @@ def interrupt_held() -> Iterator[None]:
             _setsignal(signal.SIGINT, previous)
         if held:
             previous(signal.SIGINT, held.pop())
+
+
+@contextlib.contextmanager
+def interrupts_kept() -> Iterator[None]:
+    """Keep every Ctrl-C (SIGINT) of the block: one whose KeyboardInterrupt Python had to
+    ignore is raised again where the interrupted code goes on, and one handled in the block
+    does not make the process die by SIGINT after it. The CLI's whole run (:func:`main`).
+
+    A KeyboardInterrupt raised (by the SIGINT handler, in whatever Python code runs) inside a
+    weakref callback, a ``__del__`` or another finalizer is "Exception ignored in ..." for
+    Python: importlib's module locks are freed by a weakref callback, and a Ctrl-C landing in
+    it during the demo's import of scikit-learn was lost, the demo ran to its end (exit 0).
+    Here ``sys.unraisablehook`` takes it and has it delivered once the finalizer has returned:
+    a one-shot profile function calls the SIGINT handler at the next call or return outside
+    the hook (the handler of the moment: an :func:`interrupt_held` block holds it as it holds
+    any). Another lost one in the next finalizer is kept the same way.
+
+    CPython marks a KeyboardInterrupt leaving ``exec`` of a string as unhandled (its
+    ``run_eval_code_obj``, in Python/pythonrun.c), even one the caller then handles, and a
+    process run by ``python -m`` (Modules/main.c) whose mark is still set at the end kills
+    itself with SIGINT: a Ctrl-C landing in scipy's ``exec("from numpy import *")`` (under
+    scikit-learn's import) said ``error: interrupted`` and the process then died by SIGINT, as
+    if a second Ctrl-C had been left unhandled. The mark is cleared as the block ends (the
+    next ``exec`` of a string clears it first); one that the CLI leaves unhandled after the
+    block (a second Ctrl-C) sets it again, as it should. The console script, ended by
+    SystemExit through Python's own ``Py_Exit``, never read the mark."""
+    previous = sys.unraisablehook
+
+    def keep(unraisable: Any) -> None:
+        if (
+            threading.current_thread() is threading.main_thread()
+            and isinstance(unraisable.exc_value, KeyboardInterrupt)
+            and sys.getprofile() is None
+        ):
+            sys.setprofile(deliver)
+            return
+        previous(unraisable)
+
+    def deliver(frame: Any, event: str, arg: Any) -> None:
+        if frame.f_code is keep.__code__:
+            return  # the hook returning (to the finalizer's caller, in C)
+        sys.setprofile(None)
+        handler = _getsignal(signal.SIGINT)
+        if callable(handler):
+            handler(signal.SIGINT, frame)
+
+    sys.unraisablehook = keep
+    try:
+        yield
+    finally:
+        try:
+            if sys.getprofile() is deliver:  # lost as the block ended: delivered here
+                deliver(sys._getframe(), "return", None)
+        finally:
+            if sys.unraisablehook is keep:
+                sys.unraisablehook = previous
+            exec("")  # clears CPython's "unhandled KeyboardInterrupt" mark (see above)

@@ -40,13 +40,19 @@ def main() -> None:
     """Console-script entry point (``lineage-graph = "lineage_graph.cli:main"``).
 
     A Ctrl-C at any moment of the start (the imports, typer building the command line) ends as
-    one during a command does: ``error: interrupted``, exit 130, no traceback."""
+    one during a command does: ``error: interrupted``, exit 130, no traceback. One that Python
+    would have ignored (landing in a finalizer) or taken for unhandled after the CLI had handled
+    it (landing in ``exec`` of a string) still ends so (:func:`~.._interrupts.interrupts_kept`):
+    the demo ran to its end (exit 0), or said ``error: interrupted`` and died by SIGINT."""
     import sys
+
+    from .._interrupts import interrupts_kept
 
     was_null = False
     try:
-        app, was_null = _start()
-        app(prog_name="lineage-graph")
+        with interrupts_kept():
+            app, was_null = _start()
+            app(prog_name="lineage-graph")
     except KeyboardInterrupt:
         # typer's own start (building the click command from the app), before it catches one
         raise SystemExit(_interrupted()) from None
