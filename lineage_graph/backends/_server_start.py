@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._interrupts import interrupt_held
 from ..exceptions import (
     EngineError,
     EngineUnavailableError,
@@ -211,7 +212,13 @@ class _Starter:
                 "umask": 0o077,
             }
             fsize_limit = _file_size_limit()  # the server inherits it
-            server._proc = proc = self._spawn(cmd, options)
+            # A directory's server is spawned by Popen in this thread: a Ctrl-C landing in it
+            # once it had forked (CPython does not kill the child then) left the server
+            # running, no one's, and no record naming it (unless it found its socket folder
+            # already removed). Held until Popen has returned it, then raised here: killed
+            # below. (A memory server's spawner thread sees to its own: _server_spawner.)
+            with contextlib.nullcontext() if memory else interrupt_held():
+                server._proc = proc = self._spawn(cmd, options)
             server.pid, server._proc_owner = proc.pid, os.getpid()
             server._fsize_limit = fsize_limit
             _adopt(proc)

@@ -189,6 +189,85 @@ def test_a_ctrl_c_once_the_server_is_spawned_and_before_it_is_waited_for_leaves_
     assert sorted(p.name for p in tmp.iterdir()) == []
 
 
+#: A child whose directory store's open is interrupted by a real SIGINT inside Popen, once it
+#: has forked the server (``self._child_created = True`` in subprocess.py), and only once that
+#: server has bound its socket: it then runs on by itself, whatever happens to its folder.
+CHILD_IN_POPEN = """
+import glob, linecache, os, signal, subprocess, sys, time
+from lineage_graph import LineageStore
+
+target, tmp = sys.argv[1], sys.argv[2]
+source = subprocess.__file__
+fired = []
+
+def at_line(frame, event, arg):
+    if (
+        event == "line"
+        and not fired
+        and "self._child_created = True" in linecache.getline(source, frame.f_lineno)
+        and "--unixsocket" in (frame.f_locals.get("args") or ())
+    ):
+        fired.append(frame.f_lineno)
+        deadline = time.monotonic() + 60
+        while not glob.glob(os.path.join(tmp, "lg-*", "*.sock")) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        signal.raise_signal(signal.SIGINT)
+    return at_line
+
+sys.settrace(lambda frame, event, arg: at_line if frame.f_code.co_filename == source else None)
+try:
+    LineageStore.open(target)
+except KeyboardInterrupt:
+    sys.settrace(None)
+    print("interrupted" if fired else "not reached", flush=True)
+else:
+    sys.settrace(None)
+    print("opened", flush=True)
+sys.stdin.readline()  # the parent looks at what the open left
+with LineageStore.open(target) as store:
+    print("reopened", len(store.get_artifacts()), flush=True)
+"""
+
+
+def test_a_ctrl_c_in_popen_once_a_directory_server_is_forked_leaves_nothing(
+    tmp_path: Path,
+) -> None:
+    """A directory store's server is spawned by Popen in the opener's thread; a Ctrl-C landing
+    in Popen after its fork (CPython leaves the child running then) left that server running
+    on the store's files after the opener had gone, no record naming it (the next opener
+    started a second server on them). The Ctrl-C is held until Popen has returned the server,
+    which is then killed."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    target = tmp_path / "store"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmp)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD_IN_POPEN, str(target), str(tmp)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        preexec_fn=functools.partial(signal.signal, signal.SIGINT, signal.default_int_handler),
+    )
+    try:
+        assert proc.stdin is not None
+        assert _line(proc) == "interrupted"
+        assert not servers_under(tmp_path)
+        assert sorted(p.name for p in tmp.iterdir()) == []
+        proc.stdin.write("\n")
+        proc.stdin.flush()
+        assert _line(proc) == "reopened 0"
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err[-2000:]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=60)
+        kill_servers(servers_under(tmp_path))
+    assert sorted(p.name for p in tmp.iterdir()) == []
+
+
 # ------------------------------------------------------------------ the spawner's thread (_Spawner)
 #
 # A memory store's server is forked by one long-lived thread (_server_spawner._Spawner): the
