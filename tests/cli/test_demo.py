@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 import json
 import os
@@ -23,6 +24,7 @@ from lineage_graph._demo import TinyLogisticRegression, make_dataset, read_csv
 from lineage_graph.backends._falkordb_server import running_server
 from lineage_graph.cli import ExitCode
 from lineage_graph.cli.demo import MARKER
+from tests._servers import kill_servers, servers_under
 
 from .conftest import invoke
 
@@ -319,6 +321,9 @@ def test_a_demo_interrupted_as_its_store_is_made_leaves_no_empty_store(tmp_path:
         stderr=subprocess.PIPE,
         text=True,
         env={**env, "COLUMNS": "200"},
+        # SIGINT handled as in a terminal: a runner started in the background (nohup, `&`)
+        # ignores it, and so did the child, which then never heard the Ctrl-C
+        preexec_fn=functools.partial(signal.signal, signal.SIGINT, signal.SIG_DFL),
     )
     try:
         ready = tmp_path / "READY"
@@ -334,6 +339,7 @@ def test_a_demo_interrupted_as_its_store_is_made_leaves_no_empty_store(tmp_path:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        kill_servers(servers_under(tmp_path))  # (a failed run's: the store's server)
     assert proc.returncode == ExitCode.INTERRUPTED, err
     assert err.strip() == "error: interrupted"
     assert not (workdir / "store").exists()
