@@ -521,9 +521,13 @@ class SourceReader:
                 if self.writes_made()
                 else "stops it with nothing written"
             )
+            # (The reading child's pid in the text: Python's default filter shows a warning
+            # once per text and place, and a second reader's, in the same process, was not
+            # said at all.)
+            pid = self._child.pid if self._child is not None else "?"
             warnings.warn(
                 f"the MLMD store{self._source} has not answered {_named(name)} for "
-                f"{notice_s:g} s: "
+                f"{notice_s:g} s (the reading process, pid {pid}): "
                 f"{_WHY_QUIET}; the import keeps waiting "
                 "(LINEAGE_GRAPH_MLMD_REPLY_TIMEOUT_S bounds the wait); Ctrl-C " + left,
                 SourceWaitWarning,
