@@ -157,12 +157,19 @@ def test_a_ctrl_c_once_the_server_is_spawned_and_before_it_is_waited_for_leaves_
     bookkeeping, the call of the wait) left it running, and its socket folder: a directory's
     server ran on after the process had exited, no record naming it, so the next opener
     started a second server on the same files. Killed, its folder removed."""
+    target = "memory" if where == "memory" else str(tmp_path / "store")
+    _interrupted_open_leaves_nothing(tmp_path, CHILD_AT_LINE, line, target)
+
+
+def _interrupted_open_leaves_nothing(tmp_path: Path, child: str, *args: str) -> None:
+    """Run ``child`` (a script whose open a real SIGINT interrupts; ``args`` its arguments,
+    TMPDIR its ``tmp_path / "tmp"``): it says "interrupted", and then no server and no socket
+    folder of it is left; the store opens again at once."""
     tmp = tmp_path / "tmp"
     tmp.mkdir()
-    target = "memory" if where == "memory" else str(tmp_path / "store")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmp)}
     proc = subprocess.Popen(
-        [sys.executable, "-c", CHILD_AT_LINE, line, target],
+        [sys.executable, "-c", child, *args],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -238,34 +245,7 @@ def test_a_ctrl_c_in_popen_once_a_directory_server_is_forked_leaves_nothing(
     started a second server on them). The Ctrl-C is held until Popen has returned the server,
     which is then killed."""
     tmp = tmp_path / "tmp"
-    tmp.mkdir()
-    target = tmp_path / "store"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmp)}
-    proc = subprocess.Popen(
-        [sys.executable, "-c", CHILD_IN_POPEN, str(target), str(tmp)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        preexec_fn=functools.partial(signal.signal, signal.SIGINT, signal.default_int_handler),
-    )
-    try:
-        assert proc.stdin is not None
-        assert _line(proc) == "interrupted"
-        assert not servers_under(tmp_path)
-        assert sorted(p.name for p in tmp.iterdir()) == []
-        proc.stdin.write("\n")
-        proc.stdin.flush()
-        assert _line(proc) == "reopened 0"
-        _, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, err[-2000:]
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=60)
-        kill_servers(servers_under(tmp_path))
-    assert sorted(p.name for p in tmp.iterdir()) == []
+    _interrupted_open_leaves_nothing(tmp_path, CHILD_IN_POPEN, str(tmp_path / "store"), str(tmp))
 
 
 # ------------------------------------------------------------------ the spawner's thread (_Spawner)

@@ -424,6 +424,30 @@ with LineageStore.open(sys.argv[2]) as store:
 """
 
 
+def _waiting_importer(command: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    """``import-mlmd`` (``command``) started on a locked store, once it has said it waits (its
+    stderr's first line: the notice)."""
+    importer = subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        # SIGINT handled as in a terminal (a runner started in the background ignores it, and
+        # so did the importer, which then never heard a Ctrl-C)
+        preexec_fn=functools.partial(signal.signal, signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        notice = _line_within(importer.stderr, 60)
+        assert notice.startswith("warning: the MLMD store"), notice
+    except BaseException:
+        importer.kill()
+        importer.communicate(timeout=60)
+        raise
+    return importer
+
+
 def test_an_import_waiting_on_a_lock_goes_on_once_it_is_released(
     mysql: dict[str, Any], tmp_path: Path
 ) -> None:
@@ -437,16 +461,9 @@ def test_an_import_waiting_on_a_lock_goes_on_once_it_is_released(
     importer = None
     try:
         with _locked(mysql, "mlmd_released", "Artifact"):
-            importer = subprocess.Popen(
-                [*command, _source_url(mysql, "mlmd_released"), "--store", str(target)],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                env=env,
+            importer = _waiting_importer(
+                [*command, _source_url(mysql, "mlmd_released"), "--store", str(target)], env
             )
-            notice = _line_within(importer.stderr, 60)
-            assert notice.startswith("warning: the MLMD store"), notice
             assert importer.poll() is None  # still waiting, as it said
         out, err = importer.communicate(timeout=120)
     finally:
@@ -476,19 +493,7 @@ def test_ctrl_c_stops_an_import_waiting_on_a_lock(mysql: dict[str, Any], tmp_pat
     importer = None
     with _locked(mysql, "mlmd_interrupted", "Artifact"):
         try:
-            importer = subprocess.Popen(
-                [*command, "--store", str(target)],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                env=env,
-                # SIGINT handled as in a terminal (a runner started in the background ignores
-                # it, and so did the importer, which then never heard the Ctrl-C)
-                preexec_fn=functools.partial(signal.signal, signal.SIGINT, signal.SIG_DFL),
-            )
-            notice = _line_within(importer.stderr, 60)
-            assert notice.startswith("warning: the MLMD store"), notice
+            importer = _waiting_importer([*command, "--store", str(target)], env)
             importer.send_signal(signal.SIGINT)
             _, err = importer.communicate(timeout=30)  # (the lock is still held)
         finally:
