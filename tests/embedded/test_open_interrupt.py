@@ -108,10 +108,33 @@ def test_a_ctrl_c_before_the_open_connects_leaves_nothing(tmp_path: Path, where:
     assert sorted(p.name for p in tmp.iterdir()) == []
 
 
+#: The end of a child script tracing ``source``'s lines with ``at_line`` (which sets ``fired``
+#: as it raises its SIGINT): it opens ``target``, says whether the open was interrupted there,
+#: and once the parent has looked (a line on stdin) opens it again.
+_OPEN_TRACED = """
+def traced(frame, event, arg):
+    return at_line if frame.f_code.co_filename == source else None
+
+sys.settrace(traced)
+try:
+    LineageStore.open(target)
+except KeyboardInterrupt:
+    sys.settrace(None)
+    print("interrupted" if fired else "not reached", flush=True)
+else:
+    sys.settrace(None)
+    print("opened", flush=True)
+sys.stdin.readline()  # the parent looks at what the open left
+with LineageStore.open(target) as store:
+    print("reopened", len(store.get_artifacts()), flush=True)
+"""
+
+
 #: A child whose open is interrupted by a real SIGINT (raised by a trace hook) as the start
 #: reaches the line of ``_server_start.py`` that holds argv[1]: its server spawned, not yet
 #: waited for.
-CHILD_AT_LINE = """
+CHILD_AT_LINE = (
+    """
 import linecache, signal, sys
 import lineage_graph.backends._server_start as start
 from lineage_graph import LineageStore
@@ -126,19 +149,9 @@ def at_line(frame, event, arg):
         signal.raise_signal(signal.SIGINT)
     return at_line
 
-sys.settrace(lambda frame, event, arg: at_line if frame.f_code.co_filename == source else None)
-try:
-    LineageStore.open(target)
-except KeyboardInterrupt:
-    sys.settrace(None)
-    print("interrupted" if fired else "not reached", flush=True)
-else:
-    sys.settrace(None)
-    print("opened", flush=True)
-sys.stdin.readline()  # the parent looks at what the open left
-with LineageStore.open(target) as store:
-    print("reopened", len(store.get_artifacts()), flush=True)
 """
+    + _OPEN_TRACED
+)
 
 
 @pytest.mark.parametrize(
@@ -199,7 +212,8 @@ def _interrupted_open_leaves_nothing(tmp_path: Path, child: str, *args: str) -> 
 #: A child whose directory store's open is interrupted by a real SIGINT inside Popen, once it
 #: has forked the server (``self._child_created = True`` in subprocess.py), and only once that
 #: server has bound its socket: it then runs on by itself, whatever happens to its folder.
-CHILD_IN_POPEN = """
+CHILD_IN_POPEN = (
+    """
 import glob, linecache, os, signal, subprocess, sys, time
 from lineage_graph import LineageStore
 
@@ -221,19 +235,9 @@ def at_line(frame, event, arg):
         signal.raise_signal(signal.SIGINT)
     return at_line
 
-sys.settrace(lambda frame, event, arg: at_line if frame.f_code.co_filename == source else None)
-try:
-    LineageStore.open(target)
-except KeyboardInterrupt:
-    sys.settrace(None)
-    print("interrupted" if fired else "not reached", flush=True)
-else:
-    sys.settrace(None)
-    print("opened", flush=True)
-sys.stdin.readline()  # the parent looks at what the open left
-with LineageStore.open(target) as store:
-    print("reopened", len(store.get_artifacts()), flush=True)
 """
+    + _OPEN_TRACED
+)
 
 
 def test_a_ctrl_c_in_popen_once_a_directory_server_is_forked_leaves_nothing(
