@@ -255,3 +255,20 @@ def tcp_server(tmp_path: Path) -> Iterator[tuple[int, str]]:
     yield port, password
     proc.kill()
     proc.wait(10)
+
+
+@pytest.fixture
+def collector_off() -> Iterator[None]:
+    """Python's cyclic collector off for the test (what earlier tests left to it collected
+    first): an object the test drops must then be freed by reference counting alone, which a
+    reference cycle prevents."""
+    import gc
+
+    gc.collect()
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()

@@ -4,26 +4,13 @@ handle it holds) does not wait for the cyclic collector."""
 
 from __future__ import annotations
 
-import gc
 import weakref
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from lineage_graph.backends._falkordb_server import ServerProcess
 from lineage_graph.config import EmbeddedSettings
-
-
-@pytest.fixture
-def collector_off() -> Iterator[None]:
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 @pytest.mark.parametrize("where", ["memory", "directory"])

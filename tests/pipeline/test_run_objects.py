@@ -12,7 +12,6 @@ import gc
 import inspect
 import typing
 import weakref
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -58,22 +57,15 @@ def test_a_copy_of_a_run_is_refused_and_the_run_goes_on(store: LineageStore) -> 
 # the run's to break (the traceback is the caller's). The step's own frame does not hold it.
 
 
-#: The runs alive before the test (kept by what earlier tests left: a context whose current
-#: run is one an interrupted completion did not reset), which are not the test's.
+#: The runs alive before the test, which are not the test's: earlier tests leave some as their
+#: thread's current run (a run ended from another thread, a ``finish()`` cut short by Ctrl-C).
 _EARLIER: list[weakref.ref[Run]] = []
 
 
 @pytest.fixture
-def collector_off() -> Iterator[None]:
-    gc.collect()  # (what earlier tests left to it)
+def collector_off(collector_off: None) -> None:
+    """tests/conftest.py's, and the runs alive then noted (:data:`_EARLIER`)."""
     _EARLIER[:] = [weakref.ref(o) for o in gc.get_objects() if isinstance(o, Run)]
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _runs_alive() -> int:
