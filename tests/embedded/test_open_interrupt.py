@@ -66,6 +66,21 @@ def _line(proc: subprocess.Popen[str]) -> str:
     return proc.stdout.readline().strip()
 
 
+def _left_nothing_and_reopens(proc: subprocess.Popen[str], tmp_path: Path) -> None:
+    """The child ``proc`` says its open was interrupted and lives on, having caught the
+    KeyboardInterrupt: no server and no socket folder (in ``tmp_path / "tmp"``, its TMPDIR) of
+    the open is left; told to go on (a line on stdin), it opens the store again at once."""
+    assert proc.stdin is not None
+    assert _line(proc) == "interrupted"
+    assert not servers_under(tmp_path)
+    assert sorted(p.name for p in (tmp_path / "tmp").iterdir()) == []
+    proc.stdin.write("\n")
+    proc.stdin.flush()
+    assert _line(proc) == "reopened 0"
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err[-2000:]
+
+
 @pytest.mark.parametrize("where", ["memory", "directory"])
 def test_a_ctrl_c_before_the_open_connects_leaves_nothing(tmp_path: Path, where: str) -> None:
     tmp = tmp_path / "tmp"
@@ -90,15 +105,7 @@ def test_a_ctrl_c_before_the_open_connects_leaves_nothing(tmp_path: Path, where:
         started = servers_under(tmp_path)
         assert started, "no server was started before the store connected"
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does: raised in the hook's wait
-        assert _line(proc) == "interrupted"
-        # the child lives on, having caught the interrupt: nothing of the open is left
-        assert sorted(p.name for p in tmp.iterdir()) == []
-        assert not servers_under(tmp_path)
-        proc.stdin.write("\n")
-        proc.stdin.flush()
-        assert _line(proc) == "reopened 0"
-        _, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, err[-2000:]
+        _left_nothing_and_reopens(proc, tmp_path)
     finally:
         if proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
@@ -191,16 +198,7 @@ def _interrupted_open_leaves_nothing(tmp_path: Path, child: str, *args: str) -> 
         preexec_fn=functools.partial(signal.signal, signal.SIGINT, signal.default_int_handler),
     )
     try:
-        assert proc.stdin is not None
-        assert _line(proc) == "interrupted"
-        # the child lives on, having caught the interrupt: nothing of the start is left
-        assert not servers_under(tmp_path)
-        assert sorted(p.name for p in tmp.iterdir()) == []
-        proc.stdin.write("\n")
-        proc.stdin.flush()
-        assert _line(proc) == "reopened 0"
-        _, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, err[-2000:]
+        _left_nothing_and_reopens(proc, tmp_path)
     finally:
         if proc.poll() is None:
             proc.kill()
