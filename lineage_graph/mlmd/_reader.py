@@ -454,11 +454,21 @@ class SourceReader:
             reply = _reply(self._replies.fileno(), self._stall_timeout_s)
         except (OSError, EOFError):
             raise self._died() from None
-        except _Unanswered:
+        except (_Unanswered, _Stalled) as exc:
             if self._child.poll() is not None:  # (it died; something it started holds the pipe)
                 raise self._died() from None
+            # No reply within the bound set, or one begun and stopped part way (or something
+            # in the child wrote what looks like a reply's head: nothing after can be trusted,
+            # and waiting is for ever): killed.
             self._child.kill()
             self._child.wait()
+            if isinstance(exc, _Stalled):
+                raise FailedPreconditionError(
+                    "cannot read the MLMD store: the process reading it (ml_metadata) stopped "
+                    f"part way through its reply to {name}(): no byte for "
+                    f"{self._stall_timeout_s:g} s (LINEAGE_GRAPH_MLMD_STALL_TIMEOUT_S sets how "
+                    "long; a reply, once begun, follows at once); it was killed"
+                ) from None
             left = (
                 "the batches the import wrote stay, each whole (an import again with --merge, "
                 "merge=True, completes it)"
@@ -470,19 +480,6 @@ class SourceReader:
                 f"{self._source}: it has not answered {_named(name)} "
                 f"within {self._reply_timeout_s:g} s (LINEAGE_GRAPH_MLMD_REPLY_TIMEOUT_S sets "
                 f"how long): {_WHY_QUIET}; the process reading it was killed, {left}"
-            ) from None
-        except _Stalled:
-            if self._child.poll() is not None:  # (it died; something it started holds the pipe)
-                raise self._died() from None
-            # It began a reply and stopped part way (or something in it wrote what looks like
-            # a reply's head): nothing after can be trusted, and waiting is for ever.
-            self._child.kill()
-            self._child.wait()
-            raise FailedPreconditionError(
-                "cannot read the MLMD store: the process reading it (ml_metadata) stopped part "
-                f"way through its reply to {name}(): no byte for {self._stall_timeout_s:g} s "
-                "(LINEAGE_GRAPH_MLMD_STALL_TIMEOUT_S sets how long; a reply, once begun, "
-                "follows at once); it was killed"
             ) from None
         except _Nonsense as exc:
             # Something in the child wrote to its reply pipe, or a reply was cut: no reply
