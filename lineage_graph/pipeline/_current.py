@@ -30,42 +30,43 @@ def active_run_of(store: LineageStore) -> Run | None:
 
 
 def _running(run: Run | None) -> Run | None:
-    """``run``, or the run it was started in, ... : the first still running. Runs started
-    with ``start()`` and finished out of order (``a.start(); b.start(); a.finish();
-    b.finish()``) leave a finished one current (what ``b`` was started in): it was answered by
-    current_run(), and a run started next in the enclosing block got no parent."""
+    """``run``, or the run it was started in, ... : the first still running. A run ended
+    elsewhere than where it was started (another thread's ``finish()``, another task's, a copy
+    of the context's: asyncio.to_thread, copy_context().run) stays the current run of the
+    context it was started in (no thread can change another's context), ended, until a run
+    starts there or the block it was started in ends: it is no current run, nor a parent."""
     while run is not None and not run.active:
         run = run._enclosing
     return run
 
 
+def _enter(run: Run) -> None:
+    """``run`` (begun) is the current run here: the run it was started in (``_enclosing``, the
+    one running then) is again once it ends (:func:`_release`).
+
+    The context does not remember what it held before, as a token of ``_CURRENT.set`` would
+    (nor does the run hold a token): a run ended by another thread kept its token, so the run
+    current here then, often one ended by another thread too, which kept its own, ... (every
+    run a worker pattern ever started, each ended by a thread of its own, stayed reachable
+    from the last, with its store, inputs, outputs and error); and the token kept the context
+    it was made in, which held that run: a reference cycle, freed by the cyclic collector only,
+    once the thread was gone."""
+    _CURRENT.set(run)
+
+
 def _release(run: Run) -> None:
     """``run`` ends (or never began) here: the run current in this thread or task is the one
-    it was started in again, unless a run started after it still runs here."""
-    if run._token is None:
-        return
-    current = _CURRENT.get()
-    inner = current
+    it was started in again (the first of them still running), unless a run started after it
+    still runs here, or it is not one of this context's runs (ended from another thread: its
+    own thread's context keeps it, ended, see :func:`_running`)."""
+    inner = _CURRENT.get()
     while inner is not None and inner is not run and not inner.active:
         inner = inner._enclosing
-    if inner is not None and inner is not run:
-        # A run started after this one still runs here (``b`` of ``a.start(); b.start();
-        # a.finish()``): it stays current (resetting made the run ``a`` was started in
-        # current, while ``b`` ran). Finished, it resets to ``a``, which _running skips.
-        run._token = None
-        return
-    if inner is None:
-        # Not this thread's (task's) current run, nor one it runs in: ended from another
-        # thread. Its own thread's block resets it (the token was taken here, so that
-        # thread kept the ended run current); this one's current run stays as it is.
-        return
-    try:
-        _CURRENT.reset(run._token)
-    except ValueError:
-        # The current run of a copy of the context it was started in (asyncio.to_thread,
-        # copy_context().run): the run it was started in is current here again (this one
-        # was cleared to None, a run started next here getting no parent); the token is
-        # the started context's, to reset there.
-        _CURRENT.set(run._enclosing)
-        return
-    run._token = None
+    # (a run started after this one still running here, ``b`` of ``a.start(); b.start();
+    # a.finish()``, stays current: once it ends, the run current is the first one running of
+    # those it was started in, ``a`` skipped. A copy of the context the run was started in,
+    # asyncio.to_thread's or copy_context().run's, is this run's context too: the run it was
+    # started in is current in the copy again, the started context keeping the run, ended,
+    # until its block's exit or the next run started there.)
+    if inner is run:
+        _CURRENT.set(_running(run._enclosing))

@@ -5,7 +5,6 @@ registers (:func:`ensure_type`), git facts (:func:`git_info`) and the cache look
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import threading
 import types
 from collections.abc import Mapping, Sequence
@@ -30,7 +29,7 @@ from ._common import (
     _require_flags,
 )
 from ._contexts import _Contexts
-from ._current import _CURRENT, _release, _running
+from ._current import _CURRENT, _enter, _release, _running
 from ._end import _End
 from ._entry import _Entry
 from ._git import _check_git_path, git_info
@@ -123,7 +122,6 @@ class Run:
         self._resolved_late = False
         #: The properties a step's arguments gave (a step's own ``properties`` are not).
         self._arguments: set[str] = set()
-        self._token: contextvars.Token[Run | None] | None = None
         #: The error the run's failure was last recorded with (see _close_interrupted).
         self._recorded_error: BaseException | None = None
         self._use_cache = False
@@ -147,7 +145,8 @@ class Run:
         self.outputs: list[Artifact] = []
         self.cached: CacheHit | None = None
         self.parent: Run | None = None
-        #: The run (of any store) this one was started in.
+        #: The run (of any store) this one was started in: the first still running of those
+        #: current there (:func:`_running`), never an ended one, which this run kept, and so on.
         self._enclosing: Run | None = None
         self.error: BaseException | None = None
 
@@ -333,7 +332,7 @@ class Run:
             raise FailedPreconditionError(f"{self!r} was already started: a run is used once")
         try:
             self._entry._begin()
-            self._token = _CURRENT.set(self)
+            _enter(self)
         except (Exception, KeyboardInterrupt) as exc:
             # (Ctrl-C once _begin returned: the block never runs, so no __exit__ closes the
             # execution, RUNNING for ever)
@@ -502,7 +501,7 @@ class Run:
             if close and self.active:
                 self._fail_quietly(exc)
             raise
-        self._token = _CURRENT.set(self)
+        _enter(self)
         return self
 
     async def __aexit__(

@@ -7,9 +7,11 @@ collaborators); these are what that layout could have changed for a caller.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import copy
 import gc
 import inspect
+import threading
 import typing
 import weakref
 from pathlib import Path
@@ -187,3 +189,145 @@ def test_a_step_leaves_no_run_behind(store: LineageStore, collector_off: None) -
     assert _runs_alive() == 0, "the async step's run waits for the cyclic collector"
     states = sorted(e.last_known_state.name for e in store.get_executions_by_type("Train"))
     assert states == ["CACHED", "COMPLETE", "FAILED"]
+
+
+# A run ended elsewhere than where it was started (another thread's finish() or fail(), another
+# task's, asyncio.to_thread's) leaves its own thread's (task's) context holding it as the current
+# run, ended: that context's block would reset it. The next run started there took it as the run
+# it was started in (and its context variable token kept it as the value to reset to): each run
+# a worker pattern ever started stayed reachable from the last, with its store, inputs, outputs
+# and error (20 runs started here and finished by another thread: 20 of 20 alive).
+
+
+def _handed_to_a_thread(end: str) -> typing.Callable[[Run], None]:
+    """What ends a run in another thread: ``finish()`` or ``fail(...)`` called there, waited for
+    (bounded)."""
+
+    def ended_elsewhere(run: Run) -> None:
+        errors: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                run.finish() if end == "finish" else run.fail(ValueError("no data"))
+            except BaseException as exc:  # (asserted below)
+                errors.append(exc)
+
+        worker = threading.Thread(target=work)
+        worker.start()
+        worker.join(60)
+        assert not worker.is_alive() and not errors, errors
+
+    return ended_elsewhere
+
+
+@pytest.mark.parametrize("end", ["finish", "fail"])
+def test_runs_ended_by_another_thread_are_freed(
+    store: LineageStore, collector_off: None, end: str
+) -> None:
+    ended_elsewhere = _handed_to_a_thread(end)
+    gone: list[weakref.ref[Run]] = []
+
+    def started_here() -> None:
+        for i in range(10):
+            run = store.run("Trainer").start()
+            run.output(Artifact(type="Model", uri=f"s3://m/{i}"))
+            assert current_run() is run
+            assert run.parent is None  # (the run before it ended: no parent)
+            gone.append(weakref.ref(run))
+            ended_elsewhere(run)
+            assert current_run() is None
+            del run
+        # (the last one stays this context's current run, ended, until a run starts here)
+        alive = sum(ref() is not None for ref in gone)
+        assert alive <= 1, f"{alive} of {len(gone)} runs ended by another thread are kept"
+
+    contextvars.copy_context().run(started_here)
+    assert all(ref() is None for ref in gone)
+    want = "COMPLETE" if end == "finish" else "FAILED"
+    states = [e.last_known_state.name for e in store.get_executions_by_type("Trainer")]
+    assert states == [want] * 10
+
+
+def test_runs_ended_by_another_task_are_freed(store: LineageStore, collector_off: None) -> None:
+    # (a task of its own, or asyncio.to_thread: each a copy of this task's context)
+    gone: list[weakref.ref[Run]] = []
+
+    async def ended_by(run: Run, how: int) -> None:
+        if how == 0:
+            await asyncio.create_task(asyncio.to_thread(run.finish))
+        elif how == 1:
+            await asyncio.to_thread(run.fail, "no data")
+        else:
+
+            async def finish() -> None:
+                run.finish()
+
+            await asyncio.create_task(finish())
+
+    async def main() -> None:
+        for i in range(9):
+            run = store.run("Trainer").start()
+            assert run.parent is None
+            gone.append(weakref.ref(run))
+            await asyncio.wait_for(ended_by(run, i % 3), 60)
+            assert not run.active
+            assert current_run() is None
+            del run
+        alive = sum(ref() is not None for ref in gone)
+        assert alive <= 1, f"{alive} of {len(gone)} runs ended by another task are kept"
+
+    asyncio.run(main())
+    assert all(ref() is None for ref in gone)
+
+
+def test_a_run_ended_by_another_thread_leaves_parents_and_the_current_run_as_they_were(
+    store: LineageStore, collector_off: None
+) -> None:
+    ended_elsewhere = _handed_to_a_thread("finish")
+    gone: list[weakref.ref[Run]] = []
+
+    def started_here() -> None:
+        outer = store.run("Pipeline").start()
+        for _ in range(3):
+            with store.run("Trainer") as run:
+                assert run.parent is outer
+                assert current_run() is run
+                gone.append(weakref.ref(run))
+                ended_elsewhere(run)
+                # ended: the run it was started in is the current one, and a run's parent
+                assert current_run() is outer
+                child = store.run("Eval").start()
+                assert child.parent is outer
+                assert current_run() is child
+                ended_elsewhere(child)
+                assert current_run() is outer
+                gone.append(weakref.ref(child))
+                del child
+            assert current_run() is outer
+            del run
+        alive = sum(ref() is not None for ref in gone)
+        assert alive <= 1, f"{alive} of {len(gone)} runs ended by another thread are kept"
+        # out of order in this thread, the outer one ended by another thread meanwhile
+        first = store.run("Trainer").start()
+        second = store.run("Eval").start()
+        assert second.parent is first
+        ended_elsewhere(outer)
+        first.finish()
+        assert current_run() is second
+        third = store.run("Eval").start()
+        assert third.parent is second
+        ended_elsewhere(second)
+        assert current_run() is third
+        third.finish()
+        assert current_run() is None
+        last = store.run("Trainer").start()
+        assert last.parent is None
+        last.finish()
+        assert current_run() is None
+        gone.extend(weakref.ref(r) for r in (outer, first, second, third, last))
+        del outer, first, second, third, last
+
+    contextvars.copy_context().run(started_here)
+    assert all(ref() is None for ref in gone)
+    executions = store.get_executions_by_type("Trainer") + store.get_executions_by_type("Eval")
+    assert {e.last_known_state.name for e in executions} == {"COMPLETE"}
