@@ -34,7 +34,7 @@ from ._common import (
     _public_type,
     _reference,
 )
-from ._current import _CURRENT, _running, active_run_of
+from ._current import active_run_of
 from ._inputs import _by_role, _check_read_once
 from ._types import _ensure_node_types
 
@@ -57,9 +57,6 @@ class _Entry:
         run = self.run
         if run.execution is not None:
             raise FailedPreconditionError(f"{run!r} was already started: a run is used once")
-        # (not a run ended here, ended by another thread, which the context holds yet: kept,
-        # it kept the run it was started in, ..., every run a worker pattern ever started)
-        run._enclosing = _running(_CURRENT.get())
         # A run of another store (another database) is no parent: its ids mean nothing here.
         # Its execution id was recorded as the parent, and its contexts' ids linked this run to
         # whatever contexts of this store bear them (an unrelated experiment), silently. The run

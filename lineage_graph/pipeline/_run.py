@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import types
+import weakref
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,7 +30,7 @@ from ._common import (
     _require_flags,
 )
 from ._contexts import _Contexts
-from ._current import _CURRENT, _enter, _release, _running
+from ._current import _enter, _release, _running_here, _Slot
 from ._end import _End
 from ._entry import _Entry
 from ._git import _check_git_path, git_info
@@ -145,9 +146,8 @@ class Run:
         self.outputs: list[Artifact] = []
         self.cached: CacheHit | None = None
         self.parent: Run | None = None
-        #: The run (of any store) this one was started in: the first still running of those
-        #: current there (:func:`_running`), never an ended one, which this run kept, and so on.
-        self._enclosing: Run | None = None
+        #: What the context it was made current in holds for it (not kept here: see _Slot).
+        self._slot: weakref.ReferenceType[_Slot] | None = None
         self.error: BaseException | None = None
 
     # ------------------------------------------------------------------------ collaborators
@@ -569,4 +569,4 @@ def _check_run(
 
 def current_run() -> Run | None:
     """The run whose block (or decorated step) is executing in this thread or task, if any."""
-    return _running(_CURRENT.get())
+    return _running_here()
