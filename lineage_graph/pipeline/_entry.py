@@ -34,7 +34,7 @@ from ._common import (
     _public_type,
     _reference,
 )
-from ._current import _CURRENT, active_run_of
+from ._current import active_run_of
 from ._inputs import _by_role, _check_read_once
 from ._types import _ensure_node_types
 
@@ -57,12 +57,10 @@ class _Entry:
         run = self.run
         if run.execution is not None:
             raise FailedPreconditionError(f"{run!r} was already started: a run is used once")
-        run._enclosing = _CURRENT.get()
         # A run of another store (another database) is no parent: its ids mean nothing here.
         # Its execution id was recorded as the parent, and its contexts' ids linked this run to
         # whatever contexts of this store bear them (an unrelated experiment), silently. The run
-        # of this store it is nested in, if any, is the parent. (So is the one a finished run
-        # was started in: see _running.)
+        # of this store it is nested in, if any, is the parent (the first one still running).
         parent = active_run_of(run.store)
         # Each context given by id is the stored one it names, before anything is written.
         run._context_links._check_contexts_by_id()

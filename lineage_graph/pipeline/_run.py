@@ -5,9 +5,9 @@ registers (:func:`ensure_type`), git facts (:func:`git_info`) and the cache look
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import threading
 import types
+import weakref
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,7 +30,7 @@ from ._common import (
     _require_flags,
 )
 from ._contexts import _Contexts
-from ._current import _CURRENT, _release, _running
+from ._current import _enter, _release, _running_here, _Slot
 from ._end import _End
 from ._entry import _Entry
 from ._git import _check_git_path, git_info
@@ -123,7 +123,6 @@ class Run:
         self._resolved_late = False
         #: The properties a step's arguments gave (a step's own ``properties`` are not).
         self._arguments: set[str] = set()
-        self._token: contextvars.Token[Run | None] | None = None
         #: The error the run's failure was last recorded with (see _close_interrupted).
         self._recorded_error: BaseException | None = None
         self._use_cache = False
@@ -147,8 +146,8 @@ class Run:
         self.outputs: list[Artifact] = []
         self.cached: CacheHit | None = None
         self.parent: Run | None = None
-        #: The run (of any store) this one was started in.
-        self._enclosing: Run | None = None
+        #: What the context it was made current in holds for it (not kept here: see _Slot).
+        self._slot: weakref.ReferenceType[_Slot] | None = None
         self.error: BaseException | None = None
 
     # ------------------------------------------------------------------------ collaborators
@@ -333,7 +332,7 @@ class Run:
             raise FailedPreconditionError(f"{self!r} was already started: a run is used once")
         try:
             self._entry._begin()
-            self._token = _CURRENT.set(self)
+            _enter(self)
         except (Exception, KeyboardInterrupt) as exc:
             # (Ctrl-C once _begin returned: the block never runs, so no __exit__ closes the
             # execution, RUNNING for ever)
@@ -502,7 +501,7 @@ class Run:
             if close and self.active:
                 self._fail_quietly(exc)
             raise
-        self._token = _CURRENT.set(self)
+        _enter(self)
         return self
 
     async def __aexit__(
@@ -570,4 +569,4 @@ def _check_run(
 
 def current_run() -> Run | None:
     """The run whose block (or decorated step) is executing in this thread or task, if any."""
-    return _running(_CURRENT.get())
+    return _running_here()

@@ -7,9 +7,11 @@ collaborators); these are what that layout could have changed for a caller.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import copy
 import gc
 import inspect
+import threading
 import typing
 import weakref
 from pathlib import Path
@@ -57,8 +59,8 @@ def test_a_copy_of_a_run_is_refused_and_the_run_goes_on(store: LineageStore) -> 
 # the run's to break (the traceback is the caller's). The step's own frame does not hold it.
 
 
-#: The runs alive before the test, which are not the test's: earlier tests leave some as their
-#: thread's current run (a run ended from another thread, a ``finish()`` cut short by Ctrl-C).
+#: The runs alive before the test, which are not the test's: earlier tests may leave some as
+#: their thread's current run (a ``finish()`` cut short by Ctrl-C before its end let go of it).
 _EARLIER: list[weakref.ref[Run]] = []
 
 
@@ -187,3 +189,184 @@ def test_a_step_leaves_no_run_behind(store: LineageStore, collector_off: None) -
     assert _runs_alive() == 0, "the async step's run waits for the cyclic collector"
     states = sorted(e.last_known_state.name for e in store.get_executions_by_type("Train"))
     assert states == ["CACHED", "COMPLETE", "FAILED"]
+
+
+# A run ended elsewhere than where it was started (another thread's finish() or fail(), another
+# task's, asyncio.to_thread's) left its own thread's (task's) context holding it as the current
+# run, ended: no thread can change another's context. The next run started there took it as the
+# run it was started in (and its context variable token kept it as the value to reset to): each
+# run a worker pattern ever started stayed reachable from the last, with its store, inputs,
+# outputs and error (20 runs started here and finished by another thread: 20 of 20 alive). What
+# the context holds now lets go of a run once it ended, wherever it ended.
+
+
+def _handed_to_a_thread(end: str) -> typing.Callable[[Run], None]:
+    """What ends a run in another thread: ``finish()`` or ``fail(...)`` called there, waited for
+    (bounded)."""
+
+    def ended_elsewhere(run: Run) -> None:
+        errors: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                run.finish() if end == "finish" else run.fail(ValueError("no data"))
+            except BaseException as exc:  # (asserted below)
+                errors.append(exc)
+
+        worker = threading.Thread(target=work)
+        worker.start()
+        worker.join(60)
+        assert not worker.is_alive() and not errors, errors
+
+    return ended_elsewhere
+
+
+@pytest.mark.parametrize("end", ["finish", "fail"])
+def test_runs_ended_by_another_thread_are_freed(
+    store: LineageStore, collector_off: None, end: str
+) -> None:
+    ended_elsewhere = _handed_to_a_thread(end)
+    gone: list[weakref.ref[Run]] = []
+
+    def started_here() -> None:
+        for i in range(10):
+            run = store.run("Trainer").start()
+            run.output(Artifact(type="Model", uri=f"s3://m/{i}"))
+            assert current_run() is run
+            assert run.parent is None  # (the run before it ended: no parent)
+            gone.append(weakref.ref(run))
+            ended_elsewhere(run)
+            assert current_run() is None
+            del run
+        # (not even the last one, this context's current run yet, ended, is kept)
+        alive = sum(ref() is not None for ref in gone)
+        assert alive == 0, f"{alive} of {len(gone)} runs ended by another thread are kept"
+
+    contextvars.copy_context().run(started_here)
+    assert all(ref() is None for ref in gone)
+    want = "COMPLETE" if end == "finish" else "FAILED"
+    states = [e.last_known_state.name for e in store.get_executions_by_type("Trainer")]
+    assert states == [want] * 10
+
+
+def test_runs_ended_by_another_task_are_freed(store: LineageStore, collector_off: None) -> None:
+    # (a task of its own, or asyncio.to_thread: each a copy of this task's context)
+    gone: list[weakref.ref[Run]] = []
+
+    def ending(held: list[Run], how: int) -> None:
+        # (the run taken out of ``held``: the thread pool's work item, which holds what it was
+        # given, may be dropped only after the task awaiting it went on)
+        run = held.pop()
+        run.finish() if how == 0 else run.fail("no data")
+
+    async def ended_by(run: Run, how: int) -> None:
+        held = [run]
+        del run
+        if how == 0:
+            await asyncio.create_task(asyncio.to_thread(ending, held, 0))
+        elif how == 1:
+            await asyncio.to_thread(ending, held, 1)
+        else:
+
+            async def finish() -> None:
+                ending(held, 0)
+
+            await asyncio.create_task(finish())
+
+    async def main() -> None:
+        for i in range(9):
+            run = store.run("Trainer").start()
+            assert run.parent is None
+            gone.append(weakref.ref(run))
+            await asyncio.wait_for(ended_by(run, i % 3), 60)
+            assert not run.active
+            assert current_run() is None
+            del run
+        # (not even the last one, this context's current run yet, ended, is kept)
+        alive = sum(ref() is not None for ref in gone)
+        assert alive == 0, f"{alive} of {len(gone)} runs ended by another task are kept"
+
+    asyncio.run(main())
+    assert all(ref() is None for ref in gone)
+
+
+def test_a_run_ended_by_another_thread_leaves_parents_and_the_current_run_as_they_were(
+    store: LineageStore, collector_off: None
+) -> None:
+    ended_elsewhere = _handed_to_a_thread("finish")
+    gone: list[weakref.ref[Run]] = []
+
+    def started_here() -> None:
+        outer = store.run("Pipeline").start()
+        for _ in range(3):
+            with store.run("Trainer") as run:
+                assert run.parent is outer
+                assert current_run() is run
+                gone.append(weakref.ref(run))
+                ended_elsewhere(run)
+                # ended: the run it was started in is the current one, and a run's parent
+                assert current_run() is outer
+                child = store.run("Eval").start()
+                assert child.parent is outer
+                assert current_run() is child
+                ended_elsewhere(child)
+                assert current_run() is outer
+                gone.append(weakref.ref(child))
+                del child
+            assert current_run() is outer
+            del run
+        alive = sum(ref() is not None for ref in gone)
+        assert alive == 0, f"{alive} of {len(gone)} runs ended by another thread are kept"
+        # out of order in this thread, the outer one ended by another thread meanwhile
+        first = store.run("Trainer").start()
+        second = store.run("Eval").start()
+        assert second.parent is first
+        ended_elsewhere(outer)
+        first.finish()
+        assert current_run() is second
+        third = store.run("Eval").start()
+        assert third.parent is second
+        ended_elsewhere(second)
+        assert current_run() is third
+        third.finish()
+        assert current_run() is None
+        last = store.run("Trainer").start()
+        assert last.parent is None
+        last.finish()
+        assert current_run() is None
+        gone.extend(weakref.ref(r) for r in (outer, first, second, third, last))
+        del outer, first, second, third, last
+
+    contextvars.copy_context().run(started_here)
+    assert all(ref() is None for ref in gone)
+    executions = store.get_executions_by_type("Trainer") + store.get_executions_by_type("Eval")
+    assert {e.last_known_state.name for e in executions} == {"COMPLETE"}
+
+
+def test_the_current_run_is_kept_while_it_runs(store: LineageStore, collector_off: None) -> None:
+    # (what the context holds lets go of a run once it ended, and only then: a run started with
+    # no other reference to it is still there to finish)
+    gone: list[weakref.ref[Run]] = []
+
+    def started_here() -> None:
+        gone.append(weakref.ref(store.run("Pipeline").start()))
+        gone.append(weakref.ref(store.run("Trainer").start()))
+        inner = current_run()
+        assert inner is not None and inner.execution_type == "Trainer"
+        assert inner.parent is not None and inner.parent.execution_type == "Pipeline"
+        inner.finish()
+        del inner
+        assert gone[1]() is None
+        outer = current_run()
+        assert outer is not None and outer.execution_type == "Pipeline"
+        outer.finish()
+        del outer
+        assert current_run() is None
+
+    contextvars.copy_context().run(started_here)
+    assert all(ref() is None for ref in gone)
+    states = [e.last_known_state.name for e in store.get_executions_by_type("Pipeline")]
+    assert states + [e.last_known_state.name for e in store.get_executions_by_type("Trainer")] == [
+        "COMPLETE",
+        "COMPLETE",
+    ]
