@@ -110,8 +110,20 @@ def _child(pid: int) -> subprocess.Popen[bytes] | None:
 
 def _adopt(proc: subprocess.Popen[bytes]) -> None:
     """Count ``proc`` among the servers this process started (:data:`_CHILDREN`)."""
+    _forget_reaped()
     with _CHILDREN_LOCK:
         _CHILDREN[proc.pid] = proc
+
+
+def _forget_reaped() -> None:
+    """Drop the servers of :data:`_CHILDREN` that have exited and been reaped (nothing is left
+    to wait for). Only a later look-up of the same pid (:func:`_child`) dropped one: a
+    long-lived process opening and closing stores kept every server it had ever started, its
+    process handle, pipes and command line (about 1.5 KB each, one per store opened)."""
+    with _CHILDREN_LOCK:
+        for pid, child in list(_CHILDREN.items()):
+            if child.returncode is not None:
+                del _CHILDREN[pid]
 
 
 def _pid_alive(pid: int) -> bool:

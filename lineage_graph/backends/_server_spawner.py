@@ -84,6 +84,10 @@ def _spawn_forever(requests: queue.SimpleQueue[_SpawnRequest]) -> None:
             done.set_exception(exc)
         else:
             done.set_result(proc)  # (a caller interrupted meanwhile kills it: its callback)
+            del proc
+        # Not kept while the thread waits for the next request: the last server's handle
+        # outlived its store's close (until the process opened another memory store).
+        del done, kwargs
 
 
 def _popen(cmd: list[str], kwargs: dict[str, Any]) -> subprocess.Popen[bytes]:

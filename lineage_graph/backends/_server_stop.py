@@ -23,6 +23,7 @@ from ._server_procs import (
     SIGKILL_WAIT_S,
     STOP_WAIT_S,
     _exe_name,
+    _forget_reaped,
     _pid_alive,
     _serves,
 )
@@ -217,6 +218,7 @@ class _Stopper:
             server._proc.stderr.close()
         if server.alive():
             return
+        _forget_reaped()  # (its own handle, if it was this process's: reaped by alive())
         if server._tmpdir is not None:
             shutil.rmtree(server._tmpdir, ignore_errors=True)
             server._tmpdir = None
