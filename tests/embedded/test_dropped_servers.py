@@ -19,15 +19,18 @@ from .test_modes import _alive, _ask, _other_client, run_child
 #: The bound the children use (small: fewer servers to start).
 KEEP = 2
 
-#: What both children's scripts start with (prepended as they are run): the bound set to
-#: KEEP, and whether a pid runs (a zombie does not).
-_CHILD_START = f"""
-import gc, json, os, sys, threading
+#: A child's script: directories argv[1]/d0 … d{KEEP+2} opened and dropped in turn (after
+#: what argv[2] names), then the next open (a fresh directory, closed), then the most recently
+#: dropped one reopened. Prints the servers' pids and socket folders, what runs after the next
+#: open, and whether the reopening reused its server.
+_DROP_IN_TURN = f"""
+import gc, json, os, sys
 from pathlib import Path
 from lineage_graph import LineageStore
 from lineage_graph.backends import _embedded_registry
 
 _embedded_registry.KEEP_DROPPED_SERVERS = {KEEP}
+base, then = Path(sys.argv[1]), sys.argv[2]
 
 def alive(pid):
     try:
@@ -35,14 +38,7 @@ def alive(pid):
         return Path(f"/proc/{{pid}}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
-"""
 
-#: A child's script: directories argv[1]/d0 … d{KEEP+2} opened and dropped in turn (after
-#: what argv[2] names), then the next open (a fresh directory, closed), then the most recently
-#: dropped one reopened. Prints the servers' pids and socket folders, what runs after the next
-#: open, and whether the reopening reused its server.
-_DROP_IN_TURN = f"""
-base, then = Path(sys.argv[1]), sys.argv[2]
 kept = LineageStore.open(base / "d0") if then == "open-here" else None
 pids, folders = [], []
 for i in range({KEEP} + 3):
@@ -66,8 +62,7 @@ print(json.dumps(dict(pids=pids, folders=folders, running=running, left=left, re
 
 
 def _drop_in_turn(base: Path, then: str) -> dict[str, list[int] | list[str] | list[bool] | bool]:
-    got = run_child(_CHILD_START + _DROP_IN_TURN, str(base), then)
-    return json.loads(got)  # type: ignore[no-any-return]
+    return json.loads(run_child(_DROP_IN_TURN, str(base), then))  # type: ignore[no-any-return]
 
 
 def _gone_soon(pids: list[int]) -> list[int]:
@@ -131,14 +126,20 @@ def test_a_dropped_directory_another_client_uses_keeps_its_server(
 
 #: A child's script: 3 threads each open and drop 3 directories of argv[1] at once, then the
 #: next open; prints the servers' pids and which run on after it.
-_DROP_IN_THREADS = """
+_DROP_IN_THREADS = f"""
+import gc, json, os, sys, threading
+from pathlib import Path
+from lineage_graph import LineageStore
+from lineage_graph.backends import _embedded_registry
+
+_embedded_registry.KEEP_DROPPED_SERVERS = {KEEP}
 base = Path(sys.argv[1])
 pids, errors = [], []
 
 def work(t):
     try:
         for i in range(3):
-            s = LineageStore.open(base / f"t{t}-{i}")
+            s = LineageStore.open(base / f"t{{t}}-{{i}}")
             pids.append(s.backend.server.pid)
             del s
             gc.collect()
@@ -152,7 +153,14 @@ for t in threads:
     t.join(120)
 with LineageStore.open(base / "next"):
     pass
-running = [alive(pid) for pid in pids]
+running = []
+for pid in pids:
+    try:
+        os.kill(pid, 0)
+        state = Path(f"/proc/{{pid}}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        running.append(state != "Z")
+    except OSError:
+        running.append(False)
 print(json.dumps(dict(pids=pids, running=running, errors=errors)))
 """
 
@@ -160,7 +168,7 @@ print(json.dumps(dict(pids=pids, running=running, errors=errors)))
 def test_stores_dropped_by_several_threads_keep_the_bound(tmp_path: Path) -> None:
     """Threads opening and dropping directory stores at once: no open fails, and after the
     next open only the KEEP most recently dropped directories' servers run on."""
-    got = json.loads(run_child(_CHILD_START + _DROP_IN_THREADS, str(tmp_path)))
+    got = json.loads(run_child(_DROP_IN_THREADS, str(tmp_path)))
     assert got["errors"] == []
     assert len(got["pids"]) == 9
     assert sum(got["running"]) <= KEEP, f"{sum(got['running'])} dropped servers run on"
