@@ -9,7 +9,6 @@ import contextlib
 import itertools
 import os
 import sys
-import threading
 import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,22 +32,6 @@ _OPEN: weakref.WeakSet[EmbeddedBackend] = weakref.WeakSet()
 #: server is stopped as close() would stop it (if no other client uses it).
 _DROPPED: dict[Path, tuple[EmbeddedSettings, ServerProcess]] = {}
 
-#: How many servers of directory stores dropped unclosed are kept running (the most recently
-#: dropped): reopening one of those reuses its server (MLMD code re-creates its store per call),
-#: the older ones are stopped at the next open of a store (_stop_idle_dropped). Unbounded, a
-#: worker handling one directory per job kept every one's server (~24 MB) and socket folder
-#: until it exited (10 jobs: 10 servers, 242 MB).
-KEEP_DROPPED_SERVERS = 4
-
-#: In a forked child: the directories in _DROPPED it inherited (the parent's stores, open or
-#: dropped), left to its exit as before (a store the parent had open is the child's too).
-_INHERITED_DIRS: set[Path] = set()
-
-#: Held while a thread stops the servers beyond KEEP_DROPPED_SERVERS (the reconnection that
-#: stops one is an open too: it does not stop any itself; nor does an open in another thread
-#: meanwhile, the one running is enough).
-_STOPPING = threading.Lock()
-
 
 #: In a forked child: the sockets of the memory stores it inherited open (the parent's servers),
 #: stopped at its exit if no store of another process is connected any more (the parent closed
@@ -59,6 +42,8 @@ _INHERITED_MEMORY: dict[Path, ServerProcess] = {}
 
 @atexit.register
 def _close_open_stores() -> None:
+    from .embedded import EmbeddedBackend  # which imports this module
+
     _embedded_close._EXITING = True
     for backend in list(_OPEN):
         with contextlib.suppress(Exception):
@@ -66,7 +51,13 @@ def _close_open_stores() -> None:
     for path, (settings, server) in list(_DROPPED.items()):
         # A store dropped unclosed (MLMD code never closes its MetadataStore: TFX's Metadata
         # drops it on __exit__) left its directory's server running after the process exited.
-        _stop_dropped(path, settings, server)
+        # Reconnecting and closing stops it, unless another client still uses it.
+        where: Path | None = None
+        with contextlib.suppress(Exception):
+            where = _dropped_where(path, server)
+        if where is not None and running_server(where) is not None:
+            with contextlib.suppress(Exception):
+                EmbeddedBackend("directory", path=where, settings=settings).close()
     _DROPPED.clear()
     for socket_path, server in list(_INHERITED_MEMORY.items()):
         with contextlib.suppress(Exception):
@@ -74,83 +65,11 @@ def _close_open_stores() -> None:
     _INHERITED_MEMORY.clear()
 
 
-def _stop_dropped(path: Path, settings: EmbeddedSettings, server: ServerProcess) -> bool:
-    """Stop the server of a directory store dropped unclosed, as its close() would: reconnect
-    and close, which leaves it running if another client still uses it. Whether it still runs
-    then. Never raises."""
-    from .embedded import EmbeddedBackend  # which imports this module
-
-    where: Path | None = None
-    with contextlib.suppress(Exception):
-        where = _dropped_where(path, server)
-    if where is None or running_server(where) is None:
-        return False
-    with contextlib.suppress(Exception):
-        EmbeddedBackend("directory", path=where, settings=settings).close()
-    return running_server(where) is not None
-
-
 def _note_dropped(server: ServerProcess, settings: EmbeddedSettings, owner_pid: int) -> None:
-    """A directory store garbage-collected unclosed: its server is stopped at exit, or at the
-    next open once more recent ones are kept (_stop_idle_dropped); no I/O here, in the
-    collector. Only in the process that opened it (a forked child's copy). Each step is one
-    dict or set operation (atomic: no lock, which the collector could find held by its own
-    thread)."""
+    """A directory store garbage-collected unclosed: its server is stopped at exit (no I/O
+    here, in the collector). Only in the process that opened it (a forked child's copy)."""
     if os.getpid() == owner_pid and server.data_dir is not None:
-        _DROPPED.pop(server.data_dir, None)  # the most recently dropped last
         _DROPPED[server.data_dir] = (settings, server)
-        _INHERITED_DIRS.discard(server.data_dir)
-
-
-def _opened(backend: EmbeddedBackend) -> None:
-    """A store of this process was opened: its directory is no longer a dropped one's (its
-    server is this store's again: stopped by its close, or noted again when it is dropped),
-    and the servers of dropped directories beyond the KEEP_DROPPED_SERVERS most recently
-    dropped are stopped."""
-    server = backend._server
-    if backend.mode == "directory" and server is not None and server.data_dir is not None:
-        _DROPPED.pop(server.data_dir, None)
-        _INHERITED_DIRS.discard(server.data_dir)
-    _stop_idle_dropped()
-
-
-def _stop_idle_dropped() -> None:
-    """Stop the servers of the directories dropped unclosed beyond the KEEP_DROPPED_SERVERS
-    most recently dropped, as the exit does (:func:`_stop_dropped`: one another client uses
-    runs on). Skipped: a directory a store of this process has open (unclosed: its close or
-    drop deals with it), and, in a forked child, what it inherited (left to its exit, as
-    _after_fork_in_child says). Not while the interpreter exits (its hook stops them all), nor
-    from the reconnection that stops one (an open too), nor in a second thread meanwhile."""
-    if _embedded_close._EXITING or len(_DROPPED) <= KEEP_DROPPED_SERVERS:
-        return
-    if not _STOPPING.acquire(blocking=False):
-        return
-    try:
-        in_use = {
-            b._server.data_dir
-            for b in list(_ALL)
-            if not b._closed and b._server is not None and b._server.data_dir is not None
-        }
-        candidates = [
-            path for path in _DROPPED.copy() if path not in in_use and path not in _INHERITED_DIRS
-        ]
-        stale = candidates[: max(0, len(candidates) - KEEP_DROPPED_SERVERS)]
-        for path in stale:
-            entry = _DROPPED.pop(path, None)  # noted again meanwhile: kept, the latest
-            if entry is None:
-                continue
-            try:
-                running = _stop_dropped(path, *entry)
-            except BaseException:  # Ctrl-C: left to the exit, as before
-                _DROPPED.setdefault(path, entry)
-                raise
-            if running:
-                # Another client uses it (or a connection of this process the collector has
-                # not closed yet): left to the exit, as before, noted as the latest (not asked
-                # again at every open).
-                _DROPPED.setdefault(path, entry)
-    finally:
-        _STOPPING.release()
 
 
 #: Every store of this process, open or not (renamed in a forked child: _after_fork_in_child).
@@ -182,15 +101,11 @@ def _after_fork_in_child() -> None:
         for b in list(_OPEN)
         if b.mode == "memory" and b._server is not None and b._server.socket_path is not None
     }
-    global _STOPPING
-    _STOPPING = threading.Lock()  # a thread of the parent's held it across the fork
     for backend in list(_ALL):
         backend._renamed_after_fork()
     _OPEN.clear()
     _DROPPED.clear()
     _DROPPED.update(inherited)
-    _INHERITED_DIRS.clear()
-    _INHERITED_DIRS.update(inherited)
     _INHERITED_MEMORY.update(memory)
     # A multiprocessing worker leaves by os._exit after multiprocessing's own finalizers (no
     # atexit handler runs in it), which it clears as it starts, then runs its after-fork hooks.

@@ -147,9 +147,8 @@ class EmbeddedBackend(Backend):
         _closed_at_worker_exit()
         # Garbage-collected unclosed (MLMD code never closes its MetadataStore): a memory
         # store stops its server at once (nothing else reaches its data); a directory
-        # store's server is stopped at exit, or at a later open once KEEP_DROPPED_SERVERS
-        # more recently dropped ones are kept (_registry._opened). At exit,
-        # _close_open_stores closes the stores still open, as before.
+        # store's server is stopped at exit. At exit, _close_open_stores closes the stores
+        # still open, as before.
         # A store closed is neither: close() detaches it (a directory store closed, then
         # collected, was noted as dropped, and the exit reconnected to whatever server ran
         # on its directory then, to stop it).
@@ -163,9 +162,6 @@ class EmbeddedBackend(Backend):
                 self, _note_dropped, self._server, self.settings, os.getpid()
             )
         self._dropped.atexit = False
-        # Not earlier: a failed open leaves a dropped store's directory noted (its server is
-        # still to be stopped), and a stop that fails does not fail the open (it never raises).
-        _registry._opened(self)
 
     # --------------------------------------------------------------------------- connections
 
