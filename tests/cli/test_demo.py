@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import importlib.util
 import json
 import os
@@ -25,6 +24,7 @@ from lineage_graph.backends._falkordb_server import running_server
 from lineage_graph.cli import ExitCode
 from lineage_graph.cli.demo import MARKER
 from tests._servers import kill_servers, servers_under
+from tests._signals import SIGINT_AS_IN_A_TERMINAL
 
 from .conftest import invoke
 
@@ -321,9 +321,7 @@ def test_a_demo_interrupted_as_its_store_is_made_leaves_no_empty_store(tmp_path:
         stderr=subprocess.PIPE,
         text=True,
         env={**env, "COLUMNS": "200"},
-        # SIGINT handled as in a terminal: a runner started in the background (nohup, `&`)
-        # ignores it, and so did the child, which then never heard the Ctrl-C
-        preexec_fn=functools.partial(signal.signal, signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=SIGINT_AS_IN_A_TERMINAL,
     )
     try:
         ready = tmp_path / "READY"

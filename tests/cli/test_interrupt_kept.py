@@ -7,7 +7,6 @@ group reads its arguments, where ``tests/cli/test_start_interrupt.py`` raises on
 
 from __future__ import annotations
 
-import functools
 import os
 import signal
 import subprocess
@@ -15,6 +14,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from tests._signals import SIGINT_AS_IN_A_TERMINAL
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -73,8 +74,7 @@ def test_one_ctrl_c_says_interrupted_and_exits_130(tmp_path: Path, how: str) -> 
         env=env,
         cwd=tmp_path,
         timeout=120,
-        # SIGINT handled by Python, as in a terminal (a CI runner's background job ignores it)
-        preexec_fn=functools.partial(signal.signal, signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=SIGINT_AS_IN_A_TERMINAL,
     )
     stderr = proc.stderr.decode(errors="replace")
     # in a finalizer: "Exception ignored in: <function ...freed>", the version printed, exit 0;
@@ -165,7 +165,7 @@ def test_a_ctrl_c_in_scikit_learns_import_is_not_swallowed(tmp_path: Path) -> No
         text=True,
         env={**env, "PYTHONPATH": str(ROOT), "COLUMNS": "200", "NO_COLOR": "1"},
         timeout=120,
-        preexec_fn=functools.partial(signal.signal, signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=SIGINT_AS_IN_A_TERMINAL,
     )
     assert sent.exists(), "no Sequence registration while the demo trained"
     assert proc.stderr.strip() == "error: interrupted", proc.stderr

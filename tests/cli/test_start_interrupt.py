@@ -5,7 +5,6 @@ package's own import ran) until the parent has sent its SIGINT."""
 
 from __future__ import annotations
 
-import functools
 import os
 import select
 import signal
@@ -14,6 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from tests._signals import SIGINT_AS_IN_A_TERMINAL
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,8 +58,7 @@ def test_a_ctrl_c_while_importing_says_interrupted(
         stderr=subprocess.PIPE,
         env=env,
         start_new_session=True,  # a process group of its own, as a terminal's foreground job
-        # SIGINT not ignored, as in a terminal (a CI runner's background job inherits it so)
-        preexec_fn=functools.partial(signal.signal, signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=SIGINT_AS_IN_A_TERMINAL,
     )
     try:
         assert proc.stdout is not None
@@ -131,7 +131,7 @@ def test_a_second_ctrl_c_in_an_import_still_says_interrupted(tmp_path: Path) -> 
         stderr=subprocess.PIPE,
         env=env,
         start_new_session=True,
-        preexec_fn=functools.partial(signal.signal, signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=SIGINT_AS_IN_A_TERMINAL,
     )
     try:
         assert proc.stdout is not None and proc.stdin is not None

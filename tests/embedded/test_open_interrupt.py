@@ -12,7 +12,6 @@ server answers), waiting for a line on stdin that never comes: the SIGINT ends t
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import select
 import signal
@@ -27,6 +26,7 @@ from typing import Any
 import pytest
 
 from tests._servers import kill_servers, servers_under
+from tests._signals import SIGINT_AS_IN_A_TERMINAL
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -95,8 +95,7 @@ def test_a_ctrl_c_before_the_open_connects_leaves_nothing(tmp_path: Path, where:
         text=True,
         env=env,
         start_new_session=True,  # a process group of its own, as a terminal's foreground job
-        # SIGINT not ignored, as in a terminal (a CI runner's background job inherits it so)
-        preexec_fn=functools.partial(signal.signal, signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=SIGINT_AS_IN_A_TERMINAL,
     )
     started: set[int] = set()
     try:
@@ -195,7 +194,7 @@ def _interrupted_open_leaves_nothing(tmp_path: Path, child: str, *args: str) -> 
         stderr=subprocess.PIPE,
         text=True,
         env=env,
-        preexec_fn=functools.partial(signal.signal, signal.SIGINT, signal.default_int_handler),
+        preexec_fn=SIGINT_AS_IN_A_TERMINAL,
     )
     try:
         _left_nothing_and_reopens(proc, tmp_path)

@@ -3,7 +3,6 @@ workers, forked servers), on real servers."""
 
 from __future__ import annotations
 
-import functools
 import os
 import pickle
 import signal
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from lineage_graph import FailedPreconditionError, LineageStore
+from tests._signals import SIGINT_AS_IN_A_TERMINAL
 
 from .test_modes import run_child
 
@@ -317,10 +317,7 @@ def test_ctrl_c_reaches_the_program_not_its_memory_server() -> None:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,  # a process group of its own, as a terminal's foreground job
-        # and SIGINT not ignored, as in a terminal: a job a non-interactive shell puts in the
-        # background (a CI runner's `cmd &`) inherits it ignored, and Python then installs no
-        # KeyboardInterrupt handler (the child waited out its sleep).
-        preexec_fn=functools.partial(signal.signal, signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=SIGINT_AS_IN_A_TERMINAL,
     )
     try:
         assert child.stdout is not None

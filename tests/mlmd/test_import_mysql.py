@@ -5,7 +5,6 @@ temporary directory, on a loopback port and a unix socket, and stops it at the e
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import os
 import random
@@ -22,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests._signals import SIGINT_AS_IN_A_TERMINAL
 
 pytest.importorskip("ml_metadata")
 
@@ -434,9 +435,7 @@ def _waiting_importer(command: list[str], env: dict[str, str]) -> subprocess.Pop
         stderr=subprocess.PIPE,
         text=True,
         env=env,
-        # SIGINT handled as in a terminal (a runner started in the background ignores it, and
-        # so did the importer, which then never heard a Ctrl-C)
-        preexec_fn=functools.partial(signal.signal, signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=SIGINT_AS_IN_A_TERMINAL,
     )
     try:
         notice = _line_within(importer.stderr, 60)
