@@ -71,12 +71,8 @@ def _running(slot: _Slot | None) -> _Slot | None:
 
 def _running_here() -> Run | None:
     """The innermost run still running in this thread or task (:func:`current_run`)."""
-    slot = _CURRENT.get()
-    while slot is not None:
-        if (run := slot.running()) is not None:
-            return run
-        slot = slot.enclosing
-    return None
+    slot = _running(_CURRENT.get())
+    return slot.running() if slot is not None else None
 
 
 def _enter(run: Run) -> None:
