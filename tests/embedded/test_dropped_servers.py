@@ -116,6 +116,9 @@ def test_the_servers_of_dropped_directories_are_stopped_once_idle(
         assert _until(lambda folder=folder: not folder.exists()), "its socket folder stayed"
     for job in range(3):
         assert _uris(tmp_path / f"job{job}") == [f"/job{job}"]
+    reaper = registry._REAPER
+    assert reaper is not None and reaper.daemon and reaper.name == "lineage-graph-reaper"
+    assert os.getpid() == registry._REAPER_PID
 
 
 def test_a_reopen_within_the_idle_time_reuses_the_server(
