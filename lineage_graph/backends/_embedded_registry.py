@@ -75,14 +75,15 @@ def _close_open_stores() -> None:
     _INHERITED_MEMORY.clear()
 
 
-def _stop_dropped(path: Path, entry: _Dropped) -> None:
+def _stop_dropped(path: Path, entry: _Dropped) -> Path | None:
     """Stop the server of the directory store dropped unclosed at ``path`` (the reaper's and the
     exit's work). A store dropped unclosed (MLMD code never closes its MetadataStore: TFX's
     Metadata drops it on __exit__) left its directory's server running after the process
     exited (and a long-lived worker opening a directory per job, one more server per job).
     Reconnecting and closing stops it, unless another client still uses it (close() decides
     that under the directory's lock: another process's store, or this process's reopened).
-    Errors are suppressed."""
+    Errors are suppressed. Returns where the directory is if a server ran there (None once it
+    was removed, or no server ran)."""
     from .embedded import EmbeddedBackend  # which imports this module
 
     _STOPPING_HERE.active = True  # this open is no reopen of the directory (_reopened)
@@ -90,11 +91,28 @@ def _stop_dropped(path: Path, entry: _Dropped) -> None:
         where: Path | None = None
         with contextlib.suppress(Exception):
             where = _dropped_where(path, entry.server)
-        if where is not None and running_server(where) is not None:
-            with contextlib.suppress(Exception):
-                EmbeddedBackend("directory", path=where, settings=entry.settings).close()
+        if where is None or running_server(where) is None:
+            return None
+        with contextlib.suppress(Exception):
+            EmbeddedBackend("directory", path=where, settings=entry.settings).close()
+        return where
     finally:
         _STOPPING_HERE.active = False
+
+
+def _still_wanted(where: Path) -> bool:
+    """After the reaper's stop: the server runs on at ``where`` and no store of this process
+    has the directory open again. Another client kept it: another process's store, or a
+    connection of this process's dropped store its socket still holds (a reference to its
+    client kept). Its entry is noted again (a new idle time), so that the exit still stops it
+    as before (the exit counts this process's leftover connections as gone: the reaper cannot,
+    as the process still runs); it ran on after the process had exited."""
+    if running_server(where) is None:
+        return False
+    return not any(
+        b.mode == "directory" and b._server is not None and b._server.data_dir == where
+        for b in list(_OPEN)
+    )
 
 
 def _note_dropped(server: ServerProcess, settings: EmbeddedSettings, owner_pid: int) -> None:
@@ -186,7 +204,9 @@ def _reap() -> None:
                     if _QUIT:
                         return
                     if _claim(path, entry):
-                        _stop_dropped(path, entry)
+                        where = _stop_dropped(path, entry)
+                        if where is not None and _still_wanted(where):
+                            _DROPPED.setdefault(path, entry._replace(at=time.monotonic()))
                 now = time.monotonic()
         except Exception:  # never the end of the reaper
             wait = 1.0

@@ -309,11 +309,13 @@ _DROP_ONE = (
 )
 
 
-def _child_servers_stop(tmp_path: Path, then: str, env: dict[str, str]) -> None:
-    """Run _DROP_ONE + ``then`` in a child: once it has exited, no server runs on its
-    directory, and the data is kept."""
+def _child_servers_stop(
+    tmp_path: Path, then: str, env: dict[str, str], script: str = _DROP_ONE
+) -> None:
+    """Run ``script`` (_DROP_ONE) + ``then`` in a child: once it has exited, no server runs on
+    its directory, and the data is kept."""
     target = tmp_path / "store"
-    pid = int(_run_child(_DROP_ONE + then, str(target), env=env).split()[0])
+    pid = int(_run_child(script + then, str(target), env=env).split()[0])
     assert _until(lambda: not _alive(pid)), "the dropped store's server outlived its process"
     assert _until(lambda: not servers_under(target))
     assert _uris(target) == ["/kept"]
@@ -370,6 +372,31 @@ def test_exit_while_the_reaper_stops_a_stopped_server_waits_for_that_stop(
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGCONT)
     assert _uris(target) == ["/kept"]
+
+
+def test_a_server_a_live_connection_of_a_dropped_store_keeps_is_still_stopped_at_exit(
+    tmp_path: Path, servers_stopped: None
+) -> None:
+    """A dropped store whose client something still holds (its socket open) is another client
+    to the reaper's close, which leaves the server running: its entry is noted again, so the
+    exit (which counts this process's leftover connections as gone) still stops it. Taken off
+    the list for good, it ran on after the process had exited."""
+    then = (
+        "first = registry._DROPPED[path].at\n"
+        "deadline = time.monotonic() + 30\n"
+        "while time.monotonic() < deadline:\n"
+        "    entry = registry._DROPPED.get(path)\n"
+        "    if entry is not None and entry.at != first:\n"
+        "        break\n"
+        "    time.sleep(0.01)\n"
+        "else:\n"
+        "    raise AssertionError('the entry was not noted again')\n"
+        "os.kill(server_pid, 0)  # kept running by the live connection\n"
+        "assert client.ping()\n"
+    )
+    code = _DROP_ONE.replace("del s\n", "client = s.backend._db.connection\ndel s\n")
+    assert code != _DROP_ONE
+    _child_servers_stop(tmp_path, then, {"LINEAGE_GRAPH_DROPPED_SERVER_IDLE_S": "0.3"}, script=code)
 
 
 def test_exit_still_stops_what_the_reaper_left(tmp_path: Path, servers_stopped: None) -> None:
