@@ -36,12 +36,19 @@ class _Dropped(NamedTuple):
     """A directory store garbage-collected unclosed: its settings, the server it knew (to
     follow the directory if it moved), when it was dropped (``time.monotonic()``), and whether
     it was inherited across a fork (its parent's server: stopped at the child's exit only,
-    never by the child's reaper)."""
+    never by the child's reaper), and whether the reaper's stop already left its server to
+    another client (then tried again no sooner than RETRY_S later)."""
 
     settings: EmbeddedSettings
     server: ServerProcess
     at: float
     inherited: bool = False
+    tried: bool = False
+
+
+#: A dropped server the reaper's stop left to another client is tried again after its idle time,
+#: and no sooner than this (s): with an idle time of 0, it was tried again and again at once.
+RETRY_S = 5.0
 
 
 #: Data directories whose store this process garbage-collected unclosed: their server is
@@ -196,7 +203,8 @@ def _reap() -> None:
             for path, entry in _snapshot():
                 if entry.inherited:
                     continue
-                due = entry.at + entry.settings.dropped_server_idle_s
+                idle = entry.settings.dropped_server_idle_s
+                due = entry.at + (max(idle, RETRY_S) if entry.tried else idle)
                 if due > now:
                     wait = due - now if wait is None else min(wait, due - now)
                     continue
@@ -206,7 +214,8 @@ def _reap() -> None:
                     if _claim(path, entry):
                         where = _stop_dropped(path, entry)
                         if where is not None and _still_wanted(where):
-                            _DROPPED.setdefault(path, entry._replace(at=time.monotonic()))
+                            again = entry._replace(at=time.monotonic(), tried=True)
+                            _DROPPED.setdefault(path, again)
                 now = time.monotonic()
         except Exception:  # never the end of the reaper
             wait = 1.0
