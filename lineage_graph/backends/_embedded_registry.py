@@ -67,12 +67,16 @@ _INHERITED_MEMORY: dict[Path, ServerProcess] = {}
 
 @atexit.register
 def _close_open_stores() -> None:
-    # The reaper first: a stop it has begun ends (bounded as a close is), none begins after.
-    _quiesce_reaper()
+    # The reaper begins no stop from now on; the open stores are closed first (a Ctrl-C while
+    # the exit waited for the reaper's stop of a hung server, before closing them, left their
+    # servers running), then the stop it has begun is waited for (bounded as a close is), then
+    # the dropped rest (with what that stop left to another client) is stopped.
+    _quit_reaper()
     _embedded_close._EXITING = True
     for backend in list(_OPEN):
         with contextlib.suppress(Exception):
             backend.close()
+    _reaper_stopped()
     for path, entry in _snapshot():
         _stop_dropped(path, entry)
     _DROPPED.clear()
@@ -223,12 +227,16 @@ def _reap() -> None:
             _WAKE.get(timeout=wait)
 
 
-def _quiesce_reaper() -> None:
-    """At exit: no stop begins after this, and the one in progress has ended (bounded as the
-    stop is: a close, hang_after_s for a hung server)."""
+def _quit_reaper() -> None:
+    """At exit: the reaper begins no stop after this (it ends its loop)."""
     global _QUIT
     _QUIT = True
     _WAKE.put(None)
+
+
+def _reaper_stopped() -> None:
+    """At exit, after _quit_reaper: wait for the stop in progress, if any (bounded as the stop
+    is: a close, hang_after_s for a hung server)."""
     reaper = _REAPER
     if (
         reaper is not None

@@ -23,6 +23,7 @@ from lineage_graph.backends import _embedded_registry as registry
 from lineage_graph.backends.embedded import EmbeddedBackend
 from lineage_graph.config import EmbeddedSettings
 from tests._servers import servers_under
+from tests._signals import SIGINT_AS_IN_A_TERMINAL
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self").exists(), reason="needs /proc")
 
@@ -406,6 +407,54 @@ def test_a_server_a_live_connection_of_a_dropped_store_keeps_is_still_stopped_at
     code = _DROP_ONE.replace("del s\n", "client = s.backend._db.connection\ndel s\n")
     assert code != _DROP_ONE
     _child_servers_stop(tmp_path, then, {"LINEAGE_GRAPH_DROPPED_SERVER_IDLE_S": "0.3"}, script=code)
+
+
+def test_a_ctrl_c_while_the_exit_waits_for_the_reaper_leaves_no_open_store_s_server(
+    tmp_path: Path, servers_stopped: None
+) -> None:
+    """The exit closes the open stores before it waits for the reaper's stop in progress (here
+    of a hung server, hang_after_s long): a Ctrl-C during that wait left every open store's
+    server running after the process had exited."""
+    code = (
+        "import gc, os, signal, sys, time\n"
+        "from pathlib import Path\n"
+        "from lineage_graph import LineageStore\n"
+        "from lineage_graph.backends import _embedded_registry as registry\n"
+        "hung = Path(sys.argv[1]) / 'hung'\n"
+        "s = LineageStore.open(hung, dropped_server_idle_s=0, hang_after_s=10)\n"
+        "os.kill(s.backend.server.pid, signal.SIGSTOP)\n"
+        "print(s.backend.server.pid, flush=True)\n"
+        "del s\n"
+        "gc.collect()\n"
+        "deadline = time.monotonic() + 30\n"
+        "while hung in registry._DROPPED and time.monotonic() < deadline:\n"
+        "    time.sleep(0.01)\n"
+        "assert hung not in registry._DROPPED  # the reaper's stop of the hung server began\n"
+        "kept = LineageStore.open(Path(sys.argv[1]) / 'open')\n"
+        "print(kept.backend.server.pid, flush=True)\n"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", code, str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=SIGINT_AS_IN_A_TERMINAL,
+    )
+    hung_pid = 0
+    try:
+        assert child.stdout is not None
+        hung_pid = int(child.stdout.readline())
+        open_pid = int(child.stdout.readline())
+        time.sleep(1.0)  # the exit is under way: the open store closed, the reaper waited for
+        child.send_signal(signal.SIGINT)
+        child.communicate(timeout=120)
+        assert _until(lambda: not _alive(open_pid)), "an open store's server outlived its process"
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(timeout=10)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(hung_pid, signal.SIGCONT)
 
 
 def test_exit_still_stops_what_the_reaper_left(tmp_path: Path, servers_stopped: None) -> None:
