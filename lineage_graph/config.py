@@ -159,6 +159,11 @@ class EmbeddedSettings(BaseSettings):
     #: Past it, ``EngineUnavailableError`` naming the holder: one stopped (Ctrl-Z) or stuck
     #: there kept every opener waiting for ever.
     lock_timeout_s: float = Field(default=1800.0, gt=0, le=MAX_WAIT_S)
+    #: A directory store garbage-collected without close() (MLMD code never closes its
+    #: MetadataStore) leaves its server running for a reopen to reuse; once dropped this long
+    #: (s), a background thread stops it, unless another client uses it (at exit, at once). A
+    #: long-lived worker opening a directory per job kept one server (~24 MB) per job.
+    dropped_server_idle_s: float = Field(default=60.0, ge=0, le=MAX_WAIT_S)
 
     @field_validator("query_mem_capacity")
     @classmethod

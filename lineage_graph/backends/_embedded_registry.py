@@ -1,6 +1,8 @@
 """The embedded engine's process-wide registries: the stores open (closed when the interpreter
 exits, or a multiprocessing worker does), the directory stores dropped unclosed, and what a
-forked child inherited (renamed, and stopped at its exit when no one else uses it)."""
+forked child inherited (renamed, and stopped at its exit when no one else uses it); and the
+reaper thread, which stops a dropped directory store's server once it has been idle for
+``dropped_server_idle_s``."""
 
 from __future__ import annotations
 
@@ -8,10 +10,13 @@ import atexit
 import contextlib
 import itertools
 import os
+import queue
 import sys
+import threading
+import time
 import weakref
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..config import EmbeddedSettings
 from . import _embedded_close
@@ -27,10 +32,30 @@ if TYPE_CHECKING:
 _OPEN: weakref.WeakSet[EmbeddedBackend] = weakref.WeakSet()
 
 
-#: Data directories (with their settings, and the server the store knew, to follow the
-#: directory if it moved) whose store this process garbage-collected unclosed: at exit their
-#: server is stopped as close() would stop it (if no other client uses it).
-_DROPPED: dict[Path, tuple[EmbeddedSettings, ServerProcess]] = {}
+class _Dropped(NamedTuple):
+    """A directory store garbage-collected unclosed: its settings, the server it knew (to
+    follow the directory if it moved), when it was dropped (``time.monotonic()``), and whether
+    it was inherited across a fork (its parent's server: stopped at the child's exit only,
+    never by the child's reaper), and whether the reaper's stop already left its server to
+    another client (then tried again no sooner than RETRY_S later)."""
+
+    settings: EmbeddedSettings
+    server: ServerProcess
+    at: float
+    inherited: bool = False
+    tried: bool = False
+
+
+#: A dropped server the reaper's stop left to another client is tried again after its idle time,
+#: and no sooner than this (s): with an idle time of 0, it was tried again and again at once.
+RETRY_S = 5.0
+
+
+#: Data directories whose store this process garbage-collected unclosed: their server is
+#: stopped as close() would stop it (if no other client uses it) by the reaper thread once it
+#: has been dropped for ``dropped_server_idle_s``, or at exit. A reopen of the directory by
+#: this process removes its entry (its server is in use again).
+_DROPPED: dict[Path, _Dropped] = {}
 
 
 #: In a forked child: the sockets of the memory stores it inherited open (the parent's servers),
@@ -42,22 +67,18 @@ _INHERITED_MEMORY: dict[Path, ServerProcess] = {}
 
 @atexit.register
 def _close_open_stores() -> None:
-    from .embedded import EmbeddedBackend  # which imports this module
-
+    # The reaper begins no stop from now on; the open stores are closed first (a Ctrl-C while
+    # the exit waited for the reaper's stop of a hung server, before closing them, left their
+    # servers running), then the stop it has begun is waited for (bounded as a close is), then
+    # the dropped rest (with what that stop left to another client) is stopped.
+    _quit_reaper()
     _embedded_close._EXITING = True
     for backend in list(_OPEN):
         with contextlib.suppress(Exception):
             backend.close()
-    for path, (settings, server) in list(_DROPPED.items()):
-        # A store dropped unclosed (MLMD code never closes its MetadataStore: TFX's Metadata
-        # drops it on __exit__) left its directory's server running after the process exited.
-        # Reconnecting and closing stops it, unless another client still uses it.
-        where: Path | None = None
-        with contextlib.suppress(Exception):
-            where = _dropped_where(path, server)
-        if where is not None and running_server(where) is not None:
-            with contextlib.suppress(Exception):
-                EmbeddedBackend("directory", path=where, settings=settings).close()
+    _reaper_stopped()
+    for path, entry in _snapshot():
+        _stop_dropped(path, entry)
     _DROPPED.clear()
     for socket_path, server in list(_INHERITED_MEMORY.items()):
         with contextlib.suppress(Exception):
@@ -65,11 +86,166 @@ def _close_open_stores() -> None:
     _INHERITED_MEMORY.clear()
 
 
+def _stop_dropped(path: Path, entry: _Dropped) -> Path | None:
+    """Stop the server of the directory store dropped unclosed at ``path`` (the reaper's and the
+    exit's work). A store dropped unclosed (MLMD code never closes its MetadataStore: TFX's
+    Metadata drops it on __exit__) left its directory's server running after the process
+    exited (and a long-lived worker opening a directory per job, one more server per job).
+    Reconnecting and closing stops it, unless another client still uses it (close() decides
+    that under the directory's lock: another process's store, or this process's reopened).
+    Errors are suppressed. Returns where the directory is if a server ran there (None once it
+    was removed, or no server ran)."""
+    from .embedded import EmbeddedBackend  # which imports this module
+
+    _STOPPING_HERE.active = True  # this open is no reopen of the directory (_reopened)
+    try:
+        where: Path | None = None
+        with contextlib.suppress(Exception):
+            where = _dropped_where(path, entry.server)
+        if where is None or running_server(where) is None:
+            return None
+        with contextlib.suppress(Exception):
+            EmbeddedBackend("directory", path=where, settings=entry.settings).close()
+        return where
+    finally:
+        _STOPPING_HERE.active = False
+
+
+def _still_wanted(where: Path) -> bool:
+    """After the reaper's stop: the server runs on at ``where`` and no store of this process
+    has the directory open again. Another client kept it: another process's store, or a
+    connection of this process's dropped store its socket still holds (a reference to its
+    client kept). Its entry is noted again (a new idle time), so that the exit still stops it
+    as before (the exit counts this process's leftover connections as gone: the reaper cannot,
+    as the process still runs); it ran on after the process had exited."""
+    if running_server(where) is None:
+        return False
+    return not any(
+        b.mode == "directory" and b._server is not None and b._server.data_dir == where
+        for b in list(_OPEN)
+    )
+
+
 def _note_dropped(server: ServerProcess, settings: EmbeddedSettings, owner_pid: int) -> None:
-    """A directory store garbage-collected unclosed: its server is stopped at exit (no I/O
-    here, in the collector). Only in the process that opened it (a forked child's copy)."""
+    """A directory store garbage-collected unclosed: its server is stopped by the reaper once
+    idle, or at exit. Only in the process that opened it (a forked child's copy). In the
+    collector, in any thread (the reaper's too, while it stops a server): no I/O, no lock taken,
+    no thread started; only the entry noted and the reaper woken (SimpleQueue.put is
+    reentrant)."""
     if os.getpid() == owner_pid and server.data_dir is not None:
-        _DROPPED[server.data_dir] = (settings, server)
+        _DROPPED[server.data_dir] = _Dropped(settings, server, time.monotonic())
+        _WAKE.put(None)
+
+
+# ------------------------------------------------------------------------------------ reaper
+
+#: Wakes the reaper (a drop noted, the exit): a SimpleQueue, whose put() a finalizer may call.
+_WAKE: queue.SimpleQueue[None] = queue.SimpleQueue()
+#: Held by the reaper through each stop; the exit takes it to wait for the one in progress.
+_REAPING = threading.Lock()
+#: Guards the reaper's start (by the opens of directory stores, never the collector).
+_START = threading.Lock()
+#: The reaper thread, and the pid of the process that started it (a forked child starts its own).
+_REAPER: threading.Thread | None = None
+_REAPER_PID: int | None = None
+#: Set by the exit (_close_open_stores): the reaper starts no stop after it.
+_QUIT = False
+#: Set in the thread running _stop_dropped: its own open of the directory is no reopen.
+_STOPPING_HERE = threading.local()
+
+
+def _start_reaper() -> None:
+    """Start this process's reaper if it has none (cheap; once per process, and once more in a
+    forked child): by an open of a directory store, before it connects (a Ctrl-C in the
+    thread's start then ends an open that had opened nothing)."""
+    global _REAPER, _REAPER_PID
+    if os.getpid() == _REAPER_PID or _QUIT or getattr(_STOPPING_HERE, "active", False):
+        return
+    with _START:
+        if os.getpid() != _REAPER_PID:
+            reaper = threading.Thread(target=_reap, name="lineage-graph-reaper", daemon=True)
+            reaper.start()
+            _REAPER, _REAPER_PID = reaper, os.getpid()
+
+
+def _reopened(data_dir: Path) -> None:
+    """A directory store opened by this process: a dropped entry for its directory goes (its
+    server is in use again: not even considered by the reaper; noted anew, with a new time,
+    when this store is dropped in turn). Not the reaper's (or the exit's) own open."""
+    if not getattr(_STOPPING_HERE, "active", False):
+        _DROPPED.pop(data_dir, None)
+
+
+def _snapshot() -> list[tuple[Path, _Dropped]]:
+    """_DROPPED's entries. The collector may run while the list is made (an allocation), and
+    a finalizer note a drop: the copy is made again then (dictionary changed size)."""
+    while True:
+        with contextlib.suppress(RuntimeError):
+            return list(_DROPPED.items())
+
+
+def _claim(path: Path, entry: _Dropped) -> bool:
+    """Take ``entry`` out of _DROPPED if it is still ``path``'s (not reopened, nor re-noted by
+    the collector since: then that newer entry is put back)."""
+    got = _DROPPED.pop(path, None)
+    if got is entry:
+        return True
+    if got is not None:
+        _DROPPED.setdefault(path, got)  # (a still newer one noted meanwhile wins)
+    return False
+
+
+def _reap() -> None:
+    """The reaper thread: stops each directory server this process dropped once it has been
+    dropped for its store's ``dropped_server_idle_s``, with the exit's own code, one at a time,
+    off the callers' threads (a hung server delays only this thread). Entries inherited across
+    a fork are the parent's: left to the child's exit. Never raises."""
+    while not _QUIT:
+        wait: float | None = None
+        try:
+            now = time.monotonic()
+            for path, entry in _snapshot():
+                if entry.inherited:
+                    continue
+                idle = entry.settings.dropped_server_idle_s
+                due = entry.at + (max(idle, RETRY_S) if entry.tried else idle)
+                if due > now:
+                    wait = due - now if wait is None else min(wait, due - now)
+                    continue
+                with _REAPING:
+                    if _QUIT:
+                        return
+                    if _claim(path, entry):
+                        where = _stop_dropped(path, entry)
+                        if where is not None and _still_wanted(where):
+                            again = entry._replace(at=time.monotonic(), tried=True)
+                            _DROPPED.setdefault(path, again)
+                now = time.monotonic()
+        except Exception:  # never the end of the reaper
+            wait = 1.0
+        with contextlib.suppress(queue.Empty):
+            _WAKE.get(timeout=wait)
+
+
+def _quit_reaper() -> None:
+    """At exit: the reaper begins no stop after this (it ends its loop)."""
+    global _QUIT
+    _QUIT = True
+    _WAKE.put(None)
+
+
+def _reaper_stopped() -> None:
+    """At exit, after _quit_reaper: wait for the stop in progress, if any (bounded as the stop
+    is: a close, hang_after_s for a hung server)."""
+    reaper = _REAPER
+    if (
+        reaper is not None
+        and os.getpid() == _REAPER_PID
+        and reaper.is_alive()
+        and reaper is not threading.current_thread()
+    ):
+        with _REAPING:
+            pass
 
 
 #: Every store of this process, open or not (renamed in a forked child: _after_fork_in_child).
@@ -90,9 +266,11 @@ def _after_fork_in_child() -> None:
     No I/O here: this also runs between fork and exec of a server started with preexec_fn.
     A worker's own worker (nested forks) inherits what its parent inherited as well: only the
     parent's open stores were its, and a directory server the grandchild used last ran on."""
-    inherited = dict(_DROPPED)
+    global _WAKE, _REAPING, _START, _REAPER, _REAPER_PID, _QUIT, _STOPPING_HERE
+    now = time.monotonic()
+    inherited = {path: entry._replace(inherited=True) for path, entry in _DROPPED.items()}
     inherited.update(
-        (b._server.data_dir, (b.settings, b._server))
+        (b._server.data_dir, _Dropped(b.settings, b._server, now, inherited=True))
         for b in list(_OPEN)
         if b.mode == "directory" and b._server is not None and b._server.data_dir is not None
     )
@@ -107,6 +285,11 @@ def _after_fork_in_child() -> None:
     _DROPPED.clear()
     _DROPPED.update(inherited)
     _INHERITED_MEMORY.update(memory)
+    # The parent's reaper thread is not here: the child starts its own at its first open of a
+    # directory store (handling only the stores it drops itself), with a lock and queue of its
+    # own (the parent's reaper may have held its lock as this one forked).
+    _WAKE, _REAPING, _START = queue.SimpleQueue(), threading.Lock(), threading.Lock()
+    _REAPER, _REAPER_PID, _QUIT, _STOPPING_HERE = None, None, False, threading.local()
     # A multiprocessing worker leaves by os._exit after multiprocessing's own finalizers (no
     # atexit handler runs in it), which it clears as it starts, then runs its after-fork hooks.
     mp_util = sys.modules.get("multiprocessing.util")

@@ -132,6 +132,8 @@ class EmbeddedBackend(Backend):
     def _open_managed(self, path: Path | None) -> None:
         """Start (or find) the server of a memory or directory store and connect to it."""
         mode = self.mode
+        if mode == "directory":
+            _registry._start_reaper()  # (stops the servers of directory stores dropped unclosed)
         self._server = ServerProcess(path if mode == "directory" else None, self.settings)
         self._watched = self._server
         try:
@@ -147,8 +149,9 @@ class EmbeddedBackend(Backend):
         _closed_at_worker_exit()
         # Garbage-collected unclosed (MLMD code never closes its MetadataStore): a memory
         # store stops its server at once (nothing else reaches its data); a directory
-        # store's server is stopped at exit. At exit, _close_open_stores closes the stores
-        # still open, as before.
+        # store's server is stopped by the reaper thread once it has been dropped for
+        # dropped_server_idle_s (a reopen meanwhile reuses it), or at exit. At exit,
+        # _close_open_stores closes the stores still open, as before.
         # A store closed is neither: close() detaches it (a directory store closed, then
         # collected, was noted as dropped, and the exit reconnected to whatever server ran
         # on its directory then, to stop it).
@@ -158,6 +161,7 @@ class EmbeddedBackend(Backend):
             )
         else:
             assert self._server.data_dir is not None
+            _registry._reopened(self._server.data_dir)
             self._dropped = weakref.finalize(
                 self, _note_dropped, self._server, self.settings, os.getpid()
             )
