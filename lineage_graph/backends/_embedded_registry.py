@@ -199,9 +199,13 @@ def _reap() -> None:
     """The reaper thread: stops each directory server this process dropped once it has been
     dropped for its store's ``dropped_server_idle_s``, with the exit's own code, one at a time,
     off the callers' threads (a hung server delays only this thread). Entries inherited across
-    a fork are the parent's: left to the child's exit. Never raises."""
+    a fork are the parent's: left to the child's exit. Never raises. After a pass that stopped
+    a server, another pass at once: it times the entries noted meanwhile, and those its stops
+    left to another client (noted again: their retry was not timed, and came only with the
+    next drop)."""
     while not _QUIT:
         wait: float | None = None
+        stopped = False
         try:
             now = time.monotonic()
             for path, entry in _snapshot():
@@ -216,6 +220,7 @@ def _reap() -> None:
                     if _QUIT:
                         return
                     if _claim(path, entry):
+                        stopped = True
                         where = _stop_dropped(path, entry)
                         if where is not None and _still_wanted(where):
                             again = entry._replace(at=time.monotonic(), tried=True)
@@ -223,6 +228,8 @@ def _reap() -> None:
                 now = time.monotonic()
         except Exception:  # never the end of the reaper
             wait = 1.0
+        if stopped:
+            continue
         with contextlib.suppress(queue.Empty):
             _WAKE.get(timeout=wait)
 

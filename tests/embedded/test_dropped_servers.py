@@ -217,6 +217,54 @@ def test_a_server_a_store_of_another_process_uses_is_not_stopped(
             other.wait(timeout=10)
 
 
+def test_a_server_left_to_another_client_is_tried_again_on_its_own(
+    tmp_path: Path, servers_stopped: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reaper's stop left the server to another process's store: its entry, noted again, is
+    tried again after RETRY_S with nothing else waking the reaper (its retry was not timed, and
+    came only with the next drop), and once that store has closed, it is gone."""
+    monkeypatch.setattr(registry, "RETRY_S", 0.5)
+    path = tmp_path / "shared"
+    other = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys\n"
+            "from lineage_graph import LineageStore\n"
+            "s = LineageStore.open(sys.argv[1])\n"
+            "print('open', flush=True)\n"
+            "sys.stdin.readline()\n"
+            "s.close()\n",
+            str(path),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert other.stdout is not None and other.stdin is not None
+        assert other.stdout.readline().strip() == "open"
+        dropped = _open(path, idle=0)
+        del dropped
+        gc.collect()
+        _settled(path)
+        first = registry._DROPPED[path].at
+
+        def tried_again() -> bool:
+            entry = registry._DROPPED.get(path)
+            return entry is not None and entry.at != first
+
+        assert _until(tried_again, 10), "never tried again"
+        other.stdin.write("go\n")
+        other.stdin.flush()
+        assert other.wait(timeout=60) == 0
+        assert _until(lambda: path not in registry._DROPPED, 10), "still listed"
+    finally:
+        if other.poll() is None:
+            other.kill()
+            other.wait(timeout=10)
+
+
 def test_reopening_in_a_loop_while_the_reaper_stops_the_server(
     tmp_path: Path, servers_stopped: None
 ) -> None:
