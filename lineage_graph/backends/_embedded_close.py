@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,16 @@ if TYPE_CHECKING:
 #: (one garbage-collected unclosed, whose socket the collector has not closed yet) does not keep
 #: a server running.
 _EXITING = False
+#: Set in the reaper thread (``_embedded_registry._reap``): its stops are no part of the exit.
+#: A stop it had begun when the exit came counted this process's connections as gone too: it
+#: shut down a server under a store of this process still open (reopened on the directory).
+_REAPER_HERE = threading.local()
+
+
+def _exiting() -> bool:
+    """This process is exiting and this close is the exit's (see _EXITING, _REAPER_HERE)."""
+    return _EXITING and not getattr(_REAPER_HERE, "active", False)
+
 
 #: Writes since the last rewrite of the append-only file are replayed one statement at a time
 #: at start-up; from this size on, opening the store and closing it rewrite the file (a fork).
@@ -188,7 +199,7 @@ def _close_locked(backend: EmbeddedBackend, server: ServerProcess) -> None:
         last = True
         with contextlib.suppress(Exception):
             last = backend._alone()
-        if not last and _EXITING:
+        if not last and _exiting():
             with contextlib.suppress(Exception):
                 _drop_connections_left_here(backend)
         if last and server.alive():

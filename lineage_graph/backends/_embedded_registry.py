@@ -203,6 +203,7 @@ def _reap() -> None:
     a server, another pass at once: it times the entries noted meanwhile, and those its stops
     left to another client (noted again: their retry was not timed, and came only with the
     next drop)."""
+    _embedded_close._REAPER_HERE.active = True
     while not _QUIT:
         wait: float | None = None
         stopped = False

@@ -456,7 +456,7 @@ class EmbeddedBackend(Backend):
         in 3 after a statement longer than the 5 s reply slice)."""
         ours = f"lineage-graph-{os.getpid()}-"
         for name in _store_clients(self._execute("CLIENT", "LIST")):
-            if _embedded_close._EXITING and name.startswith(ours):
+            if _embedded_close._exiting() and name.startswith(ours):
                 continue  # this process's, closed or dropped: it exits
             if name != self._client_name:
                 return False

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from lineage_graph import Artifact, ArtifactType, LineageStore
+from lineage_graph.backends import _embedded_close
 from lineage_graph.backends import _embedded_registry as registry
 from lineage_graph.backends.embedded import EmbeddedBackend
 from lineage_graph.config import EmbeddedSettings
@@ -263,6 +264,37 @@ def test_a_server_left_to_another_client_is_tried_again_on_its_own(
         if other.poll() is None:
             other.kill()
             other.wait(timeout=10)
+
+
+def test_the_reaper_s_stop_during_the_exit_leaves_a_server_an_open_store_uses(
+    tmp_path: Path, servers_stopped: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stop the reaper had begun when the exit came is no part of the exit: it does not count
+    this process's connections as gone (the exit's own closes do). It shut down the server of a
+    store of this process reopened on the directory meanwhile, under a write (a daemon thread's:
+    "the server died during query", restarted)."""
+    path = tmp_path / "store"
+    kept = _open(path, idle=3600)
+    _put(kept, "/kept")
+    assert kept.server is not None
+    pid = kept.server.pid
+    monkeypatch.setattr(_embedded_close, "_EXITING", True)
+    done: list[bool] = []
+
+    def reaper_s_stop() -> None:
+        _embedded_close._REAPER_HERE.active = True  # as the reaper thread is
+        _open(path, idle=3600).close()
+        done.append(True)
+
+    thread = threading.Thread(target=reaper_s_stop)
+    thread.start()
+    thread.join(timeout=60)
+    assert done
+    assert pid is not None and _alive(pid), "the server of an open store was shut down"
+    assert [a.uri for a in LineageStore(kept).get_artifacts()] == ["/kept"]
+    assert kept.server.pid == pid  # not restarted
+    monkeypatch.setattr(_embedded_close, "_EXITING", False)
+    kept.close()
 
 
 def test_reopening_in_a_loop_while_the_reaper_stops_the_server(
