@@ -173,10 +173,10 @@ def test_a_server_another_store_of_this_process_uses_is_not_stopped(
     assert not _alive(pid)
 
 
-def test_a_server_a_store_of_another_process_uses_is_not_stopped(
-    tmp_path: Path, servers_stopped: None
-) -> None:
-    path = tmp_path / "shared"
+@contextlib.contextmanager
+def _store_of_another_process(path: Path) -> Iterator[Callable[[], int]]:
+    """A store another process holds open on ``path``, until the function given is called:
+    that process then counts the store's artifacts, closes it, exits; the count is returned."""
     other = subprocess.Popen(
         [
             sys.executable,
@@ -194,9 +194,30 @@ def test_a_server_a_store_of_another_process_uses_is_not_stopped(
         stdout=subprocess.PIPE,
         text=True,
     )
+    stdin, stdout = other.stdin, other.stdout
+    assert stdin is not None and stdout is not None
+
+    def close() -> int:
+        stdin.write("go\n")
+        stdin.flush()
+        count = int(stdout.readline())
+        assert other.wait(timeout=60) == 0
+        return count
+
     try:
-        assert other.stdout is not None and other.stdin is not None
-        assert other.stdout.readline().strip() == "open"
+        assert stdout.readline().strip() == "open"
+        yield close
+    finally:
+        if other.poll() is None:
+            other.kill()
+            other.wait(timeout=10)
+
+
+def test_a_server_a_store_of_another_process_uses_is_not_stopped(
+    tmp_path: Path, servers_stopped: None
+) -> None:
+    path = tmp_path / "shared"
+    with _store_of_another_process(path) as close_other:
         dropped = _open(path, idle=0)
         _put(dropped, "/mine")
         assert dropped.server is not None
@@ -207,15 +228,8 @@ def test_a_server_a_store_of_another_process_uses_is_not_stopped(
         assert pid is not None and _alive(pid), "the reaper stopped another process's server"
         entry = registry._DROPPED.get(path)
         assert entry is not None and entry.tried  # tried again later (RETRY_S), and at exit
-        other.stdin.write("go\n")
-        other.stdin.flush()
-        assert other.stdout.readline().strip() == "1"
-        assert other.wait(timeout=60) == 0
+        assert close_other() == 1
         assert _until(lambda: not _alive(pid))  # the other process closed last
-    finally:
-        if other.poll() is None:
-            other.kill()
-            other.wait(timeout=10)
 
 
 def test_a_server_left_to_another_client_is_tried_again_on_its_own(
@@ -226,25 +240,7 @@ def test_a_server_left_to_another_client_is_tried_again_on_its_own(
     came only with the next drop), and once that store has closed, it is gone."""
     monkeypatch.setattr(registry, "RETRY_S", 0.5)
     path = tmp_path / "shared"
-    other = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys\n"
-            "from lineage_graph import LineageStore\n"
-            "s = LineageStore.open(sys.argv[1])\n"
-            "print('open', flush=True)\n"
-            "sys.stdin.readline()\n"
-            "s.close()\n",
-            str(path),
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert other.stdout is not None and other.stdin is not None
-        assert other.stdout.readline().strip() == "open"
+    with _store_of_another_process(path) as close_other:
         dropped = _open(path, idle=0)
         del dropped
         gc.collect()
@@ -256,14 +252,8 @@ def test_a_server_left_to_another_client_is_tried_again_on_its_own(
             return entry is not None and entry.at != first
 
         assert _until(tried_again, 10), "never tried again"
-        other.stdin.write("go\n")
-        other.stdin.flush()
-        assert other.wait(timeout=60) == 0
+        assert close_other() == 0
         assert _until(lambda: path not in registry._DROPPED, 10), "still listed"
-    finally:
-        if other.poll() is None:
-            other.kill()
-            other.wait(timeout=10)
 
 
 def test_the_reaper_s_stop_during_the_exit_leaves_a_server_an_open_store_uses(
@@ -399,6 +389,16 @@ _DROP_ONE = (
 )
 
 
+#: Appended to a child's script: wait until the reaper has taken the dropped entry (its stop
+#: under way), then exit.
+_TAKEN = (
+    "deadline = time.monotonic() + 30\n"
+    "while path in registry._DROPPED and time.monotonic() < deadline:\n"
+    "    time.sleep(0.001)\n"
+    "assert path not in registry._DROPPED\n"
+)
+
+
 def _child_servers_stop(
     tmp_path: Path, then: str, env: dict[str, str], script: str = _DROP_ONE
 ) -> None:
@@ -416,13 +416,7 @@ def test_exit_while_the_reaper_stops_a_server_waits_for_that_stop(
 ) -> None:
     """Race (c): the interpreter exits as soon as the reaper has taken the entry (its stop
     under way): the exit waits for that stop, then handles what is left; nothing runs on."""
-    then = (
-        "deadline = time.monotonic() + 30\n"
-        "while path in registry._DROPPED and time.monotonic() < deadline:\n"
-        "    time.sleep(0.001)\n"
-        "assert path not in registry._DROPPED\n"
-    )
-    _child_servers_stop(tmp_path, then, {"LINEAGE_GRAPH_DROPPED_SERVER_IDLE_S": "0"})
+    _child_servers_stop(tmp_path, _TAKEN, {"LINEAGE_GRAPH_DROPPED_SERVER_IDLE_S": "0"})
 
 
 def test_exit_while_the_reaper_stops_a_stopped_server_waits_for_that_stop(
@@ -430,38 +424,10 @@ def test_exit_while_the_reaper_stops_a_stopped_server_waits_for_that_stop(
 ) -> None:
     """Race (c) with a server SIGSTOPped before the drop: the reaper's stop takes
     hang_after_s; the exit waits for it, and nothing is left running."""
-    code = (
-        "import gc, os, signal, sys, time\n"
-        "from lineage_graph import Artifact, ArtifactType, LineageStore\n"
-        "from lineage_graph.backends import _embedded_registry as registry\n"
-        "s = LineageStore.open(sys.argv[1])\n"
-        "s.put_artifact_type(ArtifactType(name='DataSet'))\n"
-        "s.put_artifacts([Artifact(type='DataSet', uri='/kept')])\n"
-        "print(s.backend.server.pid, flush=True)\n"
-        "path = s.backend.server.data_dir\n"
-        "os.kill(s.backend.server.pid, signal.SIGSTOP)\n"
-        "del s\n"
-        "gc.collect()\n"
-        "deadline = time.monotonic() + 30\n"
-        "while path in registry._DROPPED and time.monotonic() < deadline:\n"
-        "    time.sleep(0.01)\n"
-        "assert path not in registry._DROPPED\n"
-    )
-    target = tmp_path / "store"
-    pid = int(
-        _run_child(
-            code,
-            str(target),
-            env={"LINEAGE_GRAPH_DROPPED_SERVER_IDLE_S": "0", "LINEAGE_GRAPH_HANG_AFTER_S": "2"},
-        ).split()[0]
-    )
-    try:
-        assert _until(lambda: not _alive(pid))
-        assert _until(lambda: not servers_under(target)), "a server ran on after the exit"
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGCONT)
-    assert _uris(target) == ["/kept"]
+    script = _DROP_ONE.replace("del s\n", "os.kill(server_pid, signal.SIGSTOP)\ndel s\n")
+    assert script != _DROP_ONE
+    env = {"LINEAGE_GRAPH_DROPPED_SERVER_IDLE_S": "0", "LINEAGE_GRAPH_HANG_AFTER_S": "2"}
+    _child_servers_stop(tmp_path, _TAKEN, env, script=script)  # (servers_stopped resumes it)
 
 
 def test_a_server_a_live_connection_of_a_dropped_store_keeps_is_still_stopped_at_exit(
@@ -573,11 +539,7 @@ def test_a_multiprocessing_worker_s_exit_while_the_reaper_works(
         "        pool.close()\n"
         "        pool.join()\n"
     )
-    target = tmp_path / "store"
-    pid = int(_run_child(code, str(target), env={"LINEAGE_GRAPH_DROPPED_SERVER_IDLE_S": idle}))
-    assert _until(lambda: not _alive(pid)), "a worker's dropped store's server ran on"
-    assert _until(lambda: not servers_under(target))
-    assert _uris(target) == ["/kept"]
+    _child_servers_stop(tmp_path, "", {"LINEAGE_GRAPH_DROPPED_SERVER_IDLE_S": idle}, script=code)
 
 
 def test_a_forked_child_s_reaper_leaves_the_parent_s_dropped_servers(
