@@ -495,6 +495,12 @@ def test_a_ctrl_c_while_the_exit_waits_for_the_reaper_leaves_no_open_store_s_ser
         child.send_signal(signal.SIGINT)
         child.communicate(timeout=120)
         assert _until(lambda: not _alive(open_pid)), "an open store's server outlived its process"
+        # The hung server the interrupted exit left (as before the reaper, a Ctrl-C there leaves
+        # the dropped ones): resumed, then stopped by a close, which removes its socket folder
+        # (killed by servers_stopped, it left the folder behind).
+        os.kill(hung_pid, signal.SIGCONT)
+        LineageStore.open(tmp_path / "hung").close()
+        assert not servers_under(tmp_path / "hung")
     finally:
         if child.poll() is None:
             child.kill()
